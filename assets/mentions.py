@@ -1,0 +1,285 @@
+"""Stage `mentions`: one dump's raw records -> cleaned mentions (the contract), quarantine, duplicates.
+
+`clean_dump` is pure (Polars in, Polars out); the Dagster assets live in `assets/ingest.py`.
+Every raw record ends in exactly one of: mentions (kept), duplicates, quarantine.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import polars as pl
+
+from trustpulse.brands import BrandBook
+from trustpulse.cleaning.authors import (
+    addressee,
+    infer_post_author,
+    pseudonymise,
+    thanks_for_comment,
+)
+from trustpulse.cleaning.classify import brands_named, industry_brands, mention_type
+from trustpulse.cleaning.dates import parse_timestamp
+from trustpulse.cleaning.dedup import find_duplicates
+from trustpulse.cleaning.language import detect_language
+from trustpulse.cleaning.text import mask_pii, normalise_text
+from trustpulse.cleaning.threads import blog_reply_parent, stable_id, thread_roots
+from trustpulse.settings import TrustpulseSettings
+
+MENTION_SCHEMA: dict[str, pl.DataType] = {
+    "mention_id": pl.String(),
+    "record_id": pl.String(),
+    "dump_file": pl.String(),
+    "dump_key": pl.String(),
+    "source_format": pl.String(),
+    "platform": pl.String(),
+    "thread_id": pl.String(),
+    "parent_id": pl.String(),
+    "position": pl.Int64(),
+    "author_id": pl.String(),
+    "author": pl.String(),
+    "is_owner": pl.Boolean(),
+    "brand": pl.List(pl.String()),
+    "mention_type": pl.String(),
+    "created_at": pl.Datetime("us", "UTC"),
+    "text": pl.String(),
+    "lang": pl.String(),
+    "n_chars": pl.Int64(),
+    "url": pl.String(),
+}
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "record_id": pl.String(),
+    "dump_file": pl.String(),
+    "dump_key": pl.String(),
+    "record_index": pl.Int64(),
+    "line_start": pl.Int64(),
+    "line_end": pl.Int64(),
+    "reason": pl.String(),
+    "raw": pl.String(),
+}
+DUPLICATE_SCHEMA: dict[str, pl.DataType] = {
+    "record_id": pl.String(),
+    "dump_file": pl.String(),
+    "dump_key": pl.String(),
+    "duplicate_of": pl.String(),  # mention_id of the kept mention
+    "rule": pl.String(),
+    "similarity": pl.Float64(),
+}
+GLOBAL_ID_PLATFORMS = ("twitter", "reddit")  # native ids unique across dumps
+
+
+@dataclass(frozen=True)
+class CleanedDump:
+    mentions: pl.DataFrame
+    quarantine: pl.DataFrame
+    duplicates: pl.DataFrame
+
+    def accounting(self, raw_records: int) -> dict[str, int]:
+        return {
+            "raw_records": raw_records,
+            "kept": self.mentions.height,
+            "duplicates": self.duplicates.height,
+            "quarantined": self.quarantine.height,
+        }
+
+
+def _quarantine_reason(row: dict, text: str) -> str | None:
+    if row["parse_error"]:
+        return f"parse_error: {row['parse_error']}"
+    if row["kind"] == "boilerplate":
+        return "boilerplate: comment-form or page furniture"
+    if not text:
+        return "empty_text: nothing left after cleaning"
+    return None
+
+
+def _namespace(row: dict) -> str:
+    return row["platform"] if row["platform"] in GLOBAL_ID_PLATFORMS and row["native_id"] else row["dump_file"]
+
+
+def _blog_structure(rows: list[dict], texts: list[str], dump_has_repeats: bool,
+                    repeated_rows: set[int]) -> None:
+    """Owner, author and parent of each kept blog row (one thread per page), in place."""
+    post = next((i for i, r in enumerate(rows) if r["kind"] == "post"), None)
+    comments = [i for i, r in enumerate(rows) if r["kind"] != "post"]
+    audience_texts = [texts[i] for i in comments if rows[i]["author_name"]]
+    post_author = infer_post_author(audience_texts or [texts[i] for i in comments])
+    owner_name = post_author or "post author"
+    if post is not None:
+        rows[post].update(_owner=True, _author=owner_name, _parent_row=None)
+    earlier: list[tuple[int, str | None]] = []
+    for i in comments:
+        signed = rows[i]["author_name"]
+        owner = bool(
+            (signed and post_author and signed.casefold() == post_author.casefold())
+            or (
+                not signed
+                and (
+                    addressee(texts[i]) is not None
+                    or thanks_for_comment(texts[i])
+                    or (dump_has_repeats and i not in repeated_rows)
+                )
+            )
+        )
+        rows[i].update(
+            _owner=owner,
+            _author=owner_name if owner else signed,
+            _parent_row=blog_reply_parent(texts[i], earlier, post, post_author),
+        )
+        earlier.append((i, rows[i]["_author"]))
+
+
+def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
+               pseudonym_key: bytes) -> CleanedDump:
+    """Clean one dump's raw records into the mention contract."""
+    all_rows = raw.sort("record_index").to_dicts()
+    quarantine, candidates, texts = [], [], []
+    for row in all_rows:
+        text = normalise_text(row["text"])
+        reason = _quarantine_reason(row, text)
+        if reason:
+            quarantine.append({**{k: row[k] for k in QUARANTINE_SCHEMA if k in row}, "reason": reason})
+        else:
+            candidates.append(row)
+            texts.append(text)
+
+    # threads from native ids (blogs: one thread per page)
+    roots = thread_roots(
+        [r["native_id"] for r in candidates],
+        [r["parent_native_id"] for r in candidates],
+        [r["thread_native_id"] for r in candidates],
+    )
+    index_of_record = {r["record_index"]: i for i, r in enumerate(candidates)}
+    repeat_of = [index_of_record.get(r["duplicate_of_index"]) if r["duplicate_of_index"] is not None else None
+                 for r in candidates]
+    dups = find_duplicates(
+        texts,
+        [f"{_namespace(r)}:{r['native_id']}" if r["native_id"] else None for r in candidates],
+        repeat_of,
+        [(roots[i], r["author_handle"] or r["author_name"], r["parent_native_id"], r["kind"])
+         for i, r in enumerate(candidates)],
+        settings.near_duplicate_ratio,
+    )
+    dup_rows = {d.row for d in dups}
+    keep = [i for i in range(len(candidates)) if i not in dup_rows]
+    rows = [candidates[i] for i in keep]
+    kept_texts = [texts[i] for i in keep]
+    kept_roots = [roots[i] for i in keep]
+    new_index = {old: new for new, old in enumerate(keep)}
+
+    # blog pages: owner, author and parent from the page structure
+    repeated_rows = {new_index[j] for j in repeat_of if j is not None and j in new_index}
+    for row in rows:
+        row.update(_owner=None, _author=None, _parent_row=None)
+    blog_rows = [i for i, r in enumerate(rows) if r["platform"] == "blog" and r["native_id"] is None]
+    if blog_rows:
+        by_thread: dict[str, list[int]] = {}
+        for i in blog_rows:
+            by_thread.setdefault(kept_roots[i] or "", []).append(i)
+        for members in by_thread.values():
+            sub = [rows[i] for i in members]
+            _blog_structure(sub, [kept_texts[i] for i in members], bool(repeated_rows),
+                            {k for k, i in enumerate(members) if i in repeated_rows})
+            for k, i in enumerate(members):
+                if sub[k]["_parent_row"] is not None:
+                    rows[i]["_parent_row"] = members[sub[k]["_parent_row"]]
+
+    created = [parse_timestamp(r["created_at_raw"]) for r in rows]
+    thread_ids = [stable_id(_namespace(r) if r["native_id"] else r["dump_file"], kept_roots[i] or f"row{i}")
+                  for i, r in enumerate(rows)]
+    # position within the thread: by time (undated last), then dump order
+    order = sorted(range(len(rows)), key=lambda i: (thread_ids[i], created[i] is None,
+                                                    created[i] or 0, rows[i]["record_index"]))
+    position = [0] * len(rows)
+    counter: Counter[str] = Counter()
+    for i in order:
+        position[i] = counter[thread_ids[i]]
+        counter[thread_ids[i]] += 1
+
+    mention_ids = [
+        stable_id(_namespace(r), r["native_id"]) if r["native_id"]
+        else stable_id(r["dump_file"], thread_ids[i], position[i], kept_texts[i])
+        for i, r in enumerate(rows)
+    ]
+    id_by_native = {f"{_namespace(r)}:{r['native_id']}": mention_ids[i] for i, r in enumerate(rows) if r["native_id"]}
+
+    is_owner, owner_brand, parent_ids, authors, handles = [], [], [], [], []
+    for r in rows:
+        brand = book.owner_brand(r["author_handle"])
+        owner = r["_owner"] if r["_owner"] is not None else (
+            r["owner_hint"] if r["owner_hint"] is not None else brand is not None
+        )
+        is_owner.append(bool(owner))
+        owner_brand.append(brand)
+        authors.append(r["_author"] or r["author_name"] or r["author_handle"])
+        handles.append(r["author_handle"] or r["_author"] or r["author_name"])
+    for i, r in enumerate(rows):
+        if r["_parent_row"] is not None:
+            parent_ids.append(mention_ids[r["_parent_row"]])
+        elif r["parent_native_id"]:
+            ns = _namespace(r)
+            parent_ids.append(id_by_native.get(f"{ns}:{r['parent_native_id']}") or stable_id(ns, r["parent_native_id"]))
+        else:
+            parent_ids.append(None)
+
+    row_of_id = {m: i for i, m in enumerate(mention_ids)}
+    root_of_thread = {thread_ids[i]: i for i in range(len(rows)) if position[i] == 0}
+    owner_in_thread = {thread_ids[i] for i in range(len(rows)) if is_owner[i]}
+    out = []
+    for i, r in enumerate(rows):
+        text = mask_pii(kept_texts[i], settings.phone_region)
+        parent_row = row_of_id.get(parent_ids[i]) if parent_ids[i] else None
+        root_row = root_of_thread.get(thread_ids[i])
+        talks_to_owner = (
+            is_owner[i]
+            or (parent_row is not None and is_owner[parent_row])
+            or (root_row is not None and is_owner[root_row])
+            or (r["source_format"] == "twcs_csv" and thread_ids[i] in owner_in_thread)
+        )
+        named = brands_named(text, book)
+        kind = mention_type(text, book, talks_to_owner=talks_to_owner, named=named)
+        brands = list(named)
+        for candidate in (owner_brand[i],
+                          owner_brand[parent_row] if parent_row is not None else None,
+                          owner_brand[root_row] if root_row is not None else None):
+            if candidate and (candidate not in brands) and (is_owner[i] or kind == "direct"):
+                brands.append(candidate)
+        if not brands and kind in ("product", "industry"):
+            brands = industry_brands(text, book)
+        platform = r["platform"] or ("support" if r["source_format"] == "twcs_csv" else "other")
+        out.append({
+            "mention_id": mention_ids[i],
+            "record_id": r["record_id"],
+            "dump_file": r["dump_file"],
+            "dump_key": r["dump_key"],
+            "source_format": r["source_format"],
+            "platform": platform,
+            "thread_id": thread_ids[i],
+            "parent_id": parent_ids[i],
+            "position": position[i],
+            "author_id": pseudonymise(pseudonym_key, platform, handles[i]),
+            "author": mask_pii(authors[i], settings.phone_region) if authors[i] else None,
+            "is_owner": is_owner[i],
+            "brand": brands,
+            "mention_type": kind,
+            "created_at": created[i],
+            "text": text,
+            "lang": detect_language(text, settings.min_lang_confidence),
+            "n_chars": len(text),
+            "url": r["url"],
+        })
+
+    kept_id = {old: mention_ids[new] for old, new in new_index.items()}
+    duplicates = [
+        {"record_id": candidates[d.row]["record_id"], "dump_file": candidates[d.row]["dump_file"],
+         "dump_key": candidates[d.row]["dump_key"], "duplicate_of": kept_id[d.of_row], "rule": d.rule,
+         "similarity": d.similarity}
+        for d in dups
+    ]
+    return CleanedDump(
+        mentions=pl.DataFrame(out, schema=MENTION_SCHEMA, orient="row") if out else pl.DataFrame(schema=MENTION_SCHEMA),
+        quarantine=pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA, orient="row") if quarantine
+        else pl.DataFrame(schema=QUARANTINE_SCHEMA),
+        duplicates=pl.DataFrame(duplicates, schema=DUPLICATE_SCHEMA, orient="row") if duplicates
+        else pl.DataFrame(schema=DUPLICATE_SCHEMA),
+    )

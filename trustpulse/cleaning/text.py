@@ -1,0 +1,54 @@
+"""Text normalisation and PII masking for mention texts."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+
+from trustpulse.cleaning.boilerplate import strip_boilerplate_lines
+from trustpulse.readers.html_reader import html_to_text
+
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?!\w)")
+EMAIL_MASK = "[email]"
+PHONE_MASK = "[phone]"
+_HTML_MARKUP = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*\b[^>]*|/[a-zA-Z][a-zA-Z0-9]*\s*)>")
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+# Candidate phone numbers: 7+ digits with the usual separators; phonenumbers decides.
+_PHONE_CANDIDATE = re.compile(r"\+?\d[\d\s().\-/]{6,}\d")
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_MARKUP.search(text))
+
+
+def normalise_text(text: str | None) -> str:
+    """Visible, NFKC-normalised text: markup to text, boilerplate lines out, whitespace tidied."""
+    if not text:
+        return ""
+    if looks_like_html(text):
+        text = html_to_text(text)
+    text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _INVISIBLE.sub("", text)
+    text = strip_boilerplate_lines(text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def mask_pii(text: str, region: str = "US") -> str:
+    """Replace e-mail addresses and phone numbers with placeholders."""
+    if not text:
+        return text
+    text = EMAIL.sub(EMAIL_MASK, text)
+    if not _PHONE_CANDIDATE.search(text):
+        return text
+    spans = [
+        (m.start, m.end)
+        for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
+    ]
+    for start, end in reversed(spans):
+        text = text[:start] + PHONE_MASK + text[end:]
+    return text

@@ -1,0 +1,106 @@
+"""The one place where trustpulse's configuration lives.
+
+`TrustpulseSettings` is a Dagster `ConfigurableResource`: the Dagster definitions bind it once, the
+CLI builds it from flags and the environment, and the pure functions receive it as an argument.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+DATA_ENV_VAR = "TRUSTPULSE_DATA"
+PSEUDONYM_KEY_ENV_VAR = "TRUSTPULSE_PSEUDONYM_KEY"
+DEFAULT_BRANDS_FILE = Path(__file__).parent / "defaults" / "brands.yaml"
+
+# Formats a dump can be read as; `format_overrides` maps file-name globs to one of these.
+SOURCE_FORMATS = ("blog_text", "html", "csv", "twcs_csv", "jsonl", "json", "parquet")
+
+
+def default_data_root() -> str:
+    return os.environ.get(DATA_ENV_VAR, "./data")
+
+
+class TrustpulseSettings(dg.ConfigurableResource):
+    """Paths and cleaning rules for one trustpulse deployment."""
+
+    data_root: str = Field(
+        default_factory=default_data_root,
+        description="Root of landing/ (dumps in), warehouse/ (parquet out), reports/ and dagster_home/.",
+    )
+    brands_file: str = Field(
+        default="",
+        description="Brands YAML. Empty: DATA_ROOT/brands.yaml if present, else the packaged default.",
+    )
+    pseudonym_key: str = Field(
+        default="",
+        description=(
+            f"Key for the keyed hash that pseudonymises authors. Empty: ${PSEUDONYM_KEY_ENV_VAR}, else a "
+            "random key generated once and kept in DATA_ROOT/.pseudonym_key."
+        ),
+    )
+    format_overrides: dict[str, str] = Field(
+        default_factory=dict,
+        description="File-name glob -> source format, for dumps whose format detection should be forced.",
+    )
+    csv_columns: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Generic CSV column mapping: contract field (text, id, author, created_at, platform, "
+            "in_reply_to, thread_id, url) -> CSV column name. Unmapped fields use their own name."
+        ),
+    )
+    phone_region: str = Field(default="US", description="Region for phone numbers written without +CC.")
+    near_duplicate_ratio: float = Field(
+        default=95.0,
+        description="rapidfuzz ratio (0-100) at or above which two texts by one author in one thread "
+        "answering the same parent are the same mention.",
+    )
+    min_lang_confidence: float = Field(
+        default=0.6, description="Below this language-id probability the language is 'und'."
+    )
+    chunk_rows: int = Field(default=50_000, description="Records per chunk when streaming large dumps.")
+
+    # ---- derived paths -------------------------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        return Path(self.data_root).expanduser().resolve()
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster_home"
+
+    def brands_path(self) -> Path:
+        if self.brands_file:
+            return Path(self.brands_file).expanduser().resolve()
+        local = self.root / "brands.yaml"
+        return local if local.exists() else DEFAULT_BRANDS_FILE
+
+    def resolved_pseudonym_key(self) -> bytes:
+        """The pseudonymisation key: config, then environment, then a key file under the data root."""
+        key = self.pseudonym_key or os.environ.get(PSEUDONYM_KEY_ENV_VAR, "")
+        if key:
+            return key.encode()
+        key_file = self.root / ".pseudonym_key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = key_file.with_suffix(".tmp")
+            tmp.write_text(secrets.token_hex(32))
+            os.replace(tmp, key_file)
+        return key_file.read_text().strip().encode()
