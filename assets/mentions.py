@@ -66,6 +66,7 @@ DUPLICATE_SCHEMA: dict[str, pl.DataType] = {
     "similarity": pl.Float64(),
 }
 GLOBAL_ID_PLATFORMS = ("twitter", "reddit")  # native ids unique across dumps
+PLAIN_TEXT_PLATFORMS = ("twitter", "reddit", "support")  # text is never HTML there
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,24 @@ def _quarantine_reason(row: dict, text: str) -> str | None:
 
 
 def _namespace(row: dict) -> str:
-    return row["platform"] if row["platform"] in GLOBAL_ID_PLATFORMS and row["native_id"] else row["dump_file"]
+    return (
+        row["platform"] if row["platform"] in GLOBAL_ID_PLATFORMS and row["native_id"] else row["dump_file"]
+    )
 
 
-def _blog_structure(rows: list[dict], texts: list[str], dump_has_repeats: bool,
-                    repeated_rows: set[int]) -> None:
+def _duplicate_group(row: dict, root: str | None) -> tuple:
+    """Rows that may duplicate each other: replies by one author to one parent in one thread; or
+    top-level posts by one author stamped with the same time (an export that repeats a post under a
+    new id)."""
+    author = row["author_handle"] or row["author_name"]
+    if row["parent_native_id"] is None and row["thread_native_id"] is None and row["native_id"] is not None:
+        return ("top-level", row["platform"], author, row["created_at_raw"])
+    return (root, author, row["parent_native_id"], row["kind"])
+
+
+def _blog_structure(
+    rows: list[dict], texts: list[str], dump_has_repeats: bool, repeated_rows: set[int]
+) -> None:
     """Owner, author and parent of each kept blog row (one thread per page), in place."""
     post = next((i for i, r in enumerate(rows) if r["kind"] == "post"), None)
     comments = [i for i, r in enumerate(rows) if r["kind"] != "post"]
@@ -129,13 +143,14 @@ def _blog_structure(rows: list[dict], texts: list[str], dump_has_repeats: bool,
         earlier.append((i, rows[i]["_author"]))
 
 
-def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
-               pseudonym_key: bytes) -> CleanedDump:
+def clean_dump(
+    raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook, pseudonym_key: bytes
+) -> CleanedDump:
     """Clean one dump's raw records into the mention contract."""
     all_rows = raw.sort("record_index").to_dicts()
     quarantine, candidates, texts = [], [], []
     for row in all_rows:
-        text = normalise_text(row["text"])
+        text = normalise_text(row["text"], markup=row["platform"] not in PLAIN_TEXT_PLATFORMS)
         reason = _quarantine_reason(row, text)
         if reason:
             quarantine.append({**{k: row[k] for k in QUARANTINE_SCHEMA if k in row}, "reason": reason})
@@ -150,14 +165,15 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
         [r["thread_native_id"] for r in candidates],
     )
     index_of_record = {r["record_index"]: i for i, r in enumerate(candidates)}
-    repeat_of = [index_of_record.get(r["duplicate_of_index"]) if r["duplicate_of_index"] is not None else None
-                 for r in candidates]
+    repeat_of = [
+        index_of_record.get(r["duplicate_of_index"]) if r["duplicate_of_index"] is not None else None
+        for r in candidates
+    ]
     dups = find_duplicates(
         texts,
         [f"{_namespace(r)}:{r['native_id']}" if r["native_id"] else None for r in candidates],
         repeat_of,
-        [(roots[i], r["author_handle"] or r["author_name"], r["parent_native_id"], r["kind"])
-         for i, r in enumerate(candidates)],
+        [_duplicate_group(r, roots[i]) for i, r in enumerate(candidates)],
         settings.near_duplicate_ratio,
     )
     dup_rows = {d.row for d in dups}
@@ -178,18 +194,26 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
             by_thread.setdefault(kept_roots[i] or "", []).append(i)
         for members in by_thread.values():
             sub = [rows[i] for i in members]
-            _blog_structure(sub, [kept_texts[i] for i in members], bool(repeated_rows),
-                            {k for k, i in enumerate(members) if i in repeated_rows})
+            _blog_structure(
+                sub,
+                [kept_texts[i] for i in members],
+                bool(repeated_rows),
+                {k for k, i in enumerate(members) if i in repeated_rows},
+            )
             for k, i in enumerate(members):
                 if sub[k]["_parent_row"] is not None:
                     rows[i]["_parent_row"] = members[sub[k]["_parent_row"]]
 
     created = [parse_timestamp(r["created_at_raw"]) for r in rows]
-    thread_ids = [stable_id(_namespace(r) if r["native_id"] else r["dump_file"], kept_roots[i] or f"row{i}")
-                  for i, r in enumerate(rows)]
+    thread_ids = [
+        stable_id(_namespace(r) if r["native_id"] else r["dump_file"], kept_roots[i] or f"row{i}")
+        for i, r in enumerate(rows)
+    ]
     # position within the thread: by time (undated last), then dump order
-    order = sorted(range(len(rows)), key=lambda i: (thread_ids[i], created[i] is None,
-                                                    created[i] or 0, rows[i]["record_index"]))
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: (thread_ids[i], created[i] is None, created[i] or 0, rows[i]["record_index"]),
+    )
     position = [0] * len(rows)
     counter: Counter[str] = Counter()
     for i in order:
@@ -197,37 +221,46 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
         counter[thread_ids[i]] += 1
 
     mention_ids = [
-        stable_id(_namespace(r), r["native_id"]) if r["native_id"]
+        stable_id(_namespace(r), r["native_id"])
+        if r["native_id"]
         else stable_id(r["dump_file"], thread_ids[i], position[i], kept_texts[i])
         for i, r in enumerate(rows)
     ]
-    id_by_native = {f"{_namespace(r)}:{r['native_id']}": mention_ids[i] for i, r in enumerate(rows) if r["native_id"]}
+    id_by_native = {
+        f"{_namespace(r)}:{r['native_id']}": mention_ids[i] for i, r in enumerate(rows) if r["native_id"]
+    }
 
     is_owner, owner_brand, parent_ids, authors, handles = [], [], [], [], []
     for r in rows:
         brand = book.owner_brand(r["author_handle"])
-        owner = r["_owner"] if r["_owner"] is not None else (
-            r["owner_hint"] if r["owner_hint"] is not None else brand is not None
+        owner = (
+            r["_owner"]
+            if r["_owner"] is not None
+            else (r["owner_hint"] if r["owner_hint"] is not None else brand is not None)
         )
         is_owner.append(bool(owner))
         owner_brand.append(brand)
         authors.append(r["_author"] or r["author_name"] or r["author_handle"])
         handles.append(r["author_handle"] or r["_author"] or r["author_name"])
-    for i, r in enumerate(rows):
+    for r in rows:
         if r["_parent_row"] is not None:
             parent_ids.append(mention_ids[r["_parent_row"]])
         elif r["parent_native_id"]:
             ns = _namespace(r)
-            parent_ids.append(id_by_native.get(f"{ns}:{r['parent_native_id']}") or stable_id(ns, r["parent_native_id"]))
+            parent_ids.append(
+                id_by_native.get(f"{ns}:{r['parent_native_id']}") or stable_id(ns, r["parent_native_id"])
+            )
         else:
             parent_ids.append(None)
 
     row_of_id = {m: i for i, m in enumerate(mention_ids)}
     root_of_thread = {thread_ids[i]: i for i in range(len(rows)) if position[i] == 0}
     owner_in_thread = {thread_ids[i] for i in range(len(rows)) if is_owner[i]}
+    masked = [mask_pii(t, settings.phone_region) for t in kept_texts]
+    named_by_row = [brands_named(t, book) for t in masked]
     out = []
     for i, r in enumerate(rows):
-        text = mask_pii(kept_texts[i], settings.phone_region)
+        text = masked[i]
         parent_row = row_of_id.get(parent_ids[i]) if parent_ids[i] else None
         root_row = root_of_thread.get(thread_ids[i])
         talks_to_owner = (
@@ -236,50 +269,68 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
             or (root_row is not None and is_owner[root_row])
             or (r["source_format"] == "twcs_csv" and thread_ids[i] in owner_in_thread)
         )
-        named = brands_named(text, book)
+        named = named_by_row[i]
         kind = mention_type(text, book, talks_to_owner=talks_to_owner, named=named)
         brands = list(named)
-        for candidate in (owner_brand[i],
-                          owner_brand[parent_row] if parent_row is not None else None,
-                          owner_brand[root_row] if root_row is not None else None):
+        # a conversation with an owner is about the owner's brand: the owner account's brand, or the
+        # brands an owner's opening post names (a brand's blog)
+        owner_side = [
+            owner_brand[i],
+            owner_brand[parent_row] if parent_row is not None else None,
+            owner_brand[root_row] if root_row is not None else None,
+        ]
+        if root_row is not None and is_owner[root_row]:
+            owner_side += named_by_row[root_row]
+        for candidate in owner_side:
             if candidate and (candidate not in brands) and (is_owner[i] or kind == "direct"):
                 brands.append(candidate)
         if not brands and kind in ("product", "industry"):
             brands = industry_brands(text, book)
         platform = r["platform"] or ("support" if r["source_format"] == "twcs_csv" else "other")
-        out.append({
-            "mention_id": mention_ids[i],
-            "record_id": r["record_id"],
-            "dump_file": r["dump_file"],
-            "dump_key": r["dump_key"],
-            "source_format": r["source_format"],
-            "platform": platform,
-            "thread_id": thread_ids[i],
-            "parent_id": parent_ids[i],
-            "position": position[i],
-            "author_id": pseudonymise(pseudonym_key, platform, handles[i]),
-            "author": mask_pii(authors[i], settings.phone_region) if authors[i] else None,
-            "is_owner": is_owner[i],
-            "brand": brands,
-            "mention_type": kind,
-            "created_at": created[i],
-            "text": text,
-            "lang": detect_language(text, settings.min_lang_confidence),
-            "n_chars": len(text),
-            "url": r["url"],
-        })
+        out.append(
+            {
+                "mention_id": mention_ids[i],
+                "record_id": r["record_id"],
+                "dump_file": r["dump_file"],
+                "dump_key": r["dump_key"],
+                "source_format": r["source_format"],
+                "platform": platform,
+                "thread_id": thread_ids[i],
+                "parent_id": parent_ids[i],
+                "position": position[i],
+                "author_id": pseudonymise(pseudonym_key, platform, handles[i]),
+                "author": mask_pii(authors[i], settings.phone_region) if authors[i] else None,
+                "is_owner": is_owner[i],
+                "brand": brands,
+                "mention_type": kind,
+                "created_at": created[i],
+                "text": text,
+                "lang": detect_language(text, settings.min_lang_confidence),
+                "n_chars": len(text),
+                "url": r["url"],
+            }
+        )
 
     kept_id = {old: mention_ids[new] for old, new in new_index.items()}
     duplicates = [
-        {"record_id": candidates[d.row]["record_id"], "dump_file": candidates[d.row]["dump_file"],
-         "dump_key": candidates[d.row]["dump_key"], "duplicate_of": kept_id[d.of_row], "rule": d.rule,
-         "similarity": d.similarity}
+        {
+            "record_id": candidates[d.row]["record_id"],
+            "dump_file": candidates[d.row]["dump_file"],
+            "dump_key": candidates[d.row]["dump_key"],
+            "duplicate_of": kept_id[d.of_row],
+            "rule": d.rule,
+            "similarity": d.similarity,
+        }
         for d in dups
     ]
     return CleanedDump(
-        mentions=pl.DataFrame(out, schema=MENTION_SCHEMA, orient="row") if out else pl.DataFrame(schema=MENTION_SCHEMA),
-        quarantine=pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA, orient="row") if quarantine
+        mentions=pl.DataFrame(out, schema=MENTION_SCHEMA, orient="row")
+        if out
+        else pl.DataFrame(schema=MENTION_SCHEMA),
+        quarantine=pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA, orient="row")
+        if quarantine
         else pl.DataFrame(schema=QUARANTINE_SCHEMA),
-        duplicates=pl.DataFrame(duplicates, schema=DUPLICATE_SCHEMA, orient="row") if duplicates
+        duplicates=pl.DataFrame(duplicates, schema=DUPLICATE_SCHEMA, orient="row")
+        if duplicates
         else pl.DataFrame(schema=DUPLICATE_SCHEMA),
     )

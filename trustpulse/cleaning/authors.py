@@ -9,7 +9,8 @@ from collections import Counter
 
 # "Amber," / "Amber -" / "Hi Amber," / "Great post Amber." at the start of a comment
 _SALUTATION = re.compile(
-    r"^(?:(?:hi|hey|hello|dear|thanks|thank you|great (?:post|insight|points?)|nice post|well said)[,!]?\s+)?"
+    r"^(?:(?i:hi|hey|hello|dear|thanks|thank you|great (?:post|insight|points?)|nice post|well said)"
+    r"[,!]?\s+)?"
     r"(?P<name>[A-Z][a-z]+)\s*(?:[,:!.\-–—…]|$)"
 )
 _THANKS_FOR_COMMENT = re.compile(

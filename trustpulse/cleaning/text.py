@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -25,12 +26,16 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_MARKUP.search(text))
 
 
-def normalise_text(text: str | None) -> str:
-    """Visible, NFKC-normalised text: markup to text, boilerplate lines out, whitespace tidied."""
+def normalise_text(text: str | None, markup: bool = True) -> str:
+    """Visible, NFKC-normalised text: boilerplate lines out, whitespace tidied.
+
+    `markup`: the source may hold HTML (blogs, forums, exports), which is turned into its visible text.
+    Plain-text sources (tweets, Reddit, support chats) only get entities unescaped: there a `<script>`
+    is something a person typed, kept as text (and escaped wherever it is shown).
+    """
     if not text:
         return ""
-    if looks_like_html(text):
-        text = html_to_text(text)
+    text = html_to_text(text) if markup and looks_like_html(text) else html.unescape(text)
     text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _INVISIBLE.sub("", text)
     text = strip_boilerplate_lines(text)

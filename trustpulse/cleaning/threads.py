@@ -11,7 +11,9 @@ def stable_id(*parts: object) -> str:
     return hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()[:16]
 
 
-def thread_roots(native_ids: list[str | None], parents: list[str | None], threads: list[str | None]) -> list[str | None]:
+def thread_roots(
+    native_ids: list[str | None], parents: list[str | None], threads: list[str | None]
+) -> list[str | None]:
     """Native id of each row's thread: the given thread id, else the oldest ancestor reachable by
     parent links (the parent may lie outside the dump), else the row's own id."""
     parent_of = {n: p for n, p in zip(native_ids, parents, strict=True) if n is not None}
@@ -35,8 +37,9 @@ def thread_roots(native_ids: list[str | None], parents: list[str | None], thread
     return out
 
 
-def blog_reply_parent(text: str, earlier_authors: list[tuple[int, str | None]], post_row: int | None,
-                      post_author: str | None) -> int | None:
+def blog_reply_parent(
+    text: str, earlier_authors: list[tuple[int, str | None]], post_row: int | None, post_author: str | None
+) -> int | None:
     """Row a blog comment answers: the latest earlier comment by the person it addresses
     ('@Liz –', 'Liz,'), else the post."""
     name = addressee(text) or salutation_name(text)

@@ -27,11 +27,16 @@ __all__ = ["RAW_SCHEMA", "DumpParseError", "DumpSource", "detect_format", "read_
 _HTML_TAG = re.compile(r"<(?:!doctype html|html|body|div|p|article|section|span|br|a)\b", re.IGNORECASE)
 
 
-def detect_format(source: DumpSource, overrides: dict[str, str] | None = None) -> str:
+def detect_format(
+    source: DumpSource, overrides: dict[str, str] | None = None, csv_columns: dict[str, str] | None = None
+) -> str:
+    """The dump's format from its content; `overrides` (file-name glob -> format) win."""
     for pattern, fmt in (overrides or {}).items():
         if fnmatch.fnmatch(source.name, pattern):
             if fmt not in SOURCE_FORMATS:
-                raise DumpParseError(source.name, "config", f"format override {fmt!r} is not one of {SOURCE_FORMATS}")
+                raise DumpParseError(
+                    source.name, "config", f"format override {fmt!r} is not one of {SOURCE_FORMATS}"
+                )
             return fmt
     if source.head.startswith(b"PAR1"):
         return "parquet"
@@ -53,7 +58,8 @@ def detect_format(source: DumpSource, overrides: dict[str, str] | None = None) -
     header = [h.strip().lower() for h in first_line.split(getattr(dialect, "delimiter", ","))]
     if is_twcs_header(header):
         return "twcs_csv"
-    if len(header) >= 2 and "text" in header:
+    text_column = (csv_columns or {}).get("text", "text").lower()
+    if len(header) >= 2 and text_column in header:
         return "csv"
     return "blog_text"
 
@@ -64,7 +70,9 @@ def _records(source: DumpSource, fmt: str, settings_csv_columns: dict[str, str])
     elif fmt == "html":
         yield from read_html(source.text(), thread_key=source.name)
     elif fmt in ("csv", "twcs_csv"):
-        yield from read_csv(source.lines(), source.sample_text, source.name, settings_csv_columns, fmt == "twcs_csv")
+        yield from read_csv(
+            source.lines(), source.sample_text, source.name, settings_csv_columns, fmt == "twcs_csv"
+        )
     elif fmt == "jsonl":
         yield from read_json_lines(source.lines())
     elif fmt == "json":
@@ -85,12 +93,18 @@ def _parquet_records(source: DumpSource) -> Iterator[dict]:
         for obj in batch.to_pylist():
             row += 1
             for rec in records_from_object(obj):
-                yield {"line_start": row, "line_end": row, "kind": "message",
-                       "raw": json.dumps(obj, ensure_ascii=False, default=str), **rec}
+                yield {
+                    "line_start": row,
+                    "line_end": row,
+                    "kind": "message",
+                    "raw": json.dumps(obj, ensure_ascii=False, default=str),
+                    **rec,
+                }
 
 
-def read_dump(source: DumpSource, fmt: str, csv_columns: dict[str, str] | None = None,
-              chunk_rows: int = 50_000) -> Iterator[pl.DataFrame]:
+def read_dump(
+    source: DumpSource, fmt: str, csv_columns: dict[str, str] | None = None, chunk_rows: int = 50_000
+) -> Iterator[pl.DataFrame]:
     """Stream a dump as raw_mentions frames of at most `chunk_rows` records."""
     base = {"dump_file": source.name, "dump_key": source.key, "source_format": fmt}
     batch: list[dict] = []

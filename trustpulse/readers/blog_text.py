@@ -222,27 +222,46 @@ def read_blog_text(text: str, thread_key: str) -> Iterator[dict]:
         ]
         post_text = re.sub(r"\n{3,}", "\n\n", "\n".join(paragraph_lines)).strip()
         records.append(
-            {**base, "kind": "post", "line_start": first, "line_end": last, "text": post_text,
-             "raw": "\n".join(source_lines[first - 1 : last])}
+            {
+                **base,
+                "kind": "post",
+                "line_start": first,
+                "line_end": last,
+                "text": post_text,
+                "raw": "\n".join(source_lines[first - 1 : last]),
+            }
         )
     for block in blocks:
         if not block.lines:
             continue
         occurrence = block.lines + block.signature_lines
         records.append(
-            {**base, "kind": "comment", "text": block.text, "author_name": block.author,
-             "line_start": min(line.number for line in occurrence),
-             "line_end": max(line.number for line in occurrence),
-             "raw": _raw(occurrence, source_lines), "_block": id(block), "_first": True}
+            {
+                **base,
+                "kind": "comment",
+                "text": block.text,
+                "author_name": block.author,
+                "line_start": min(line.number for line in occurrence),
+                "line_end": max(line.number for line in occurrence),
+                "raw": _raw(occurrence, source_lines),
+                "_block": id(block),
+                "_first": True,
+            }
         )
         if block.repeat:
             repeat = block.repeat + block.repeat_signature_lines
             records.append(
-                {**base, "kind": "comment", "text": "\n".join(line.text for line in block.repeat),
-                 "author_name": block.author,
-                 "line_start": min(line.number for line in repeat),
-                 "line_end": max(line.number for line in repeat),
-                 "raw": _raw(repeat, source_lines), "_block": id(block), "_first": False}
+                {
+                    **base,
+                    "kind": "comment",
+                    "text": "\n".join(line.text for line in block.repeat),
+                    "author_name": block.author,
+                    "line_start": min(line.number for line in repeat),
+                    "line_end": max(line.number for line in repeat),
+                    "raw": _raw(repeat, source_lines),
+                    "_block": id(block),
+                    "_first": False,
+                }
             )
     # boilerplate, grouped into runs of neighbouring lines
     run: list[_Line] = []
@@ -252,8 +271,14 @@ def read_blog_text(text: str, thread_key: str) -> Iterator[dict]:
             continue
         if run:
             records.append(
-                {**base, "kind": "boilerplate", "line_start": run[0].number, "line_end": run[-1].number,
-                 "text": "\n".join(x.text for x in run), "raw": _raw(run, source_lines)}
+                {
+                    **base,
+                    "kind": "boilerplate",
+                    "line_start": run[0].number,
+                    "line_end": run[-1].number,
+                    "text": "\n".join(x.text for x in run),
+                    "raw": _raw(run, source_lines),
+                }
             )
         run = [line] if line is not None else []
 

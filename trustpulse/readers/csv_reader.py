@@ -25,11 +25,16 @@ MAX_RECORD_LINES = 500  # a quoted field running longer than this is an unbalanc
 csv.field_size_limit(1 << 30)
 
 
-def sniff_dialect(sample: str) -> csv.Dialect | type[csv.Dialect]:
-    try:
-        return csv.Sniffer().sniff(sample.split("\n", 1)[0] + "\n", delimiters=",;\t|")
-    except csv.Error:
-        return csv.excel
+class _Dialect(csv.excel):
+    pass
+
+
+def sniff_dialect(sample: str) -> type[csv.Dialect]:
+    """Excel-style CSV (doubled quotes) with the delimiter the header line uses."""
+    header = sample.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in ",;\t|"}
+    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    return type("SniffedDialect", (_Dialect,), {"delimiter": delimiter})
 
 
 def is_twcs_header(header: list[str]) -> bool:
@@ -61,11 +66,18 @@ def _rows(lines: Iterable[tuple[int, str]], dialect) -> Iterator[tuple[int, int,
         buffer = []
         yield start, last, raw, parsed[0] if parsed else [], ""
     if buffer:
-        yield start, last, "\n".join(buffer), None, "unbalanced quote at end of file: quoted field never closes"
+        yield (
+            start,
+            last,
+            "\n".join(buffer),
+            None,
+            "unbalanced quote at end of file: quoted field never closes",
+        )
 
 
-def read_csv(lines: Iterable[tuple[int, str]], sample: str, file: str, column_map: dict[str, str],
-             twcs: bool) -> Iterator[dict]:
+def read_csv(
+    lines: Iterable[tuple[int, str]], sample: str, file: str, column_map: dict[str, str], twcs: bool
+) -> Iterator[dict]:
     dialect = sniff_dialect(sample)
     rows = _rows(lines, dialect)
     header_row = next(rows, None)
@@ -83,8 +95,10 @@ def read_csv(lines: Iterable[tuple[int, str]], sample: str, file: str, column_ma
                 mapping[field] = lower.index(column)
         if "text" not in mapping:
             raise DumpParseError(
-                file, "line 1", f"CSV header has no text column (looked for {column_map.get('text', 'text')!r}; "
-                f"header: {', '.join(header)[:200]}); map one with csv_columns"
+                file,
+                "line 1",
+                f"CSV header has no text column (looked for {column_map.get('text', 'text')!r}; "
+                f"header: {', '.join(header)[:200]}); map one with csv_columns",
             )
     for start, end, raw, fields, error in rows:
         record: dict = {"line_start": start, "line_end": end, "raw": raw, "kind": "message"}

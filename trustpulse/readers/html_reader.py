@@ -14,8 +14,30 @@ from trustpulse.readers.blog_text import read_blog_text
 
 NON_CONTENT_TAGS = ("script", "style", "noscript", "template", "form", "nav", "iframe", "svg", "head")
 BLOCK_TAGS = (
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "article",
-    "section", "header", "footer", "aside", "pre", "hr", "dd", "dt", "table",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "blockquote",
+    "article",
+    "section",
+    "header",
+    "footer",
+    "aside",
+    "pre",
+    "hr",
+    "dd",
+    "dt",
+    "table",
 )
 
 

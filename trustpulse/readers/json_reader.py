@@ -127,11 +127,17 @@ def records_from_object(obj: object) -> list[dict]:
         }
         out = []
         for tweet in data:
-            rec = _tweet_record(tweet, users) if isinstance(tweet, dict) else {"parse_error": "tweet is not an object"}
+            rec = (
+                _tweet_record(tweet, users)
+                if isinstance(tweet, dict)
+                else {"parse_error": "tweet is not an object"}
+            )
             rec["raw"] = json.dumps(tweet, ensure_ascii=False)
             out.append(rec)
         return out
-    rec = {"tweet": lambda o: _tweet_record(o, {}), "reddit": _reddit_record}.get(flavour, _generic_record)(obj)
+    rec = {"tweet": lambda o: _tweet_record(o, {}), "reddit": _reddit_record}.get(flavour, _generic_record)(
+        obj
+    )
     if not rec.get("text") and "parse_error" not in rec:
         rec["parse_error"] = "record has no text"
     return [rec]
@@ -145,8 +151,11 @@ def read_json_lines(lines: Iterable[tuple[int, str]], kind: str = "message") -> 
         try:
             obj = json.loads(line)
         except (json.JSONDecodeError, RecursionError) as exc:
-            yield {**base, "parse_error": f"invalid JSON at column {getattr(exc, 'colno', '?')}: "
-                   f"{getattr(exc, 'msg', exc)}"}
+            yield {
+                **base,
+                "parse_error": f"invalid JSON at column {getattr(exc, 'colno', '?')}: "
+                f"{getattr(exc, 'msg', exc)}",
+            }
             continue
         for rec in records_from_object(obj):
             yield {**base, **rec, "raw": rec.get("raw", line)}
@@ -156,11 +165,18 @@ def read_json_document(text: str, file: str) -> Iterator[dict]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DumpParseError(file, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from exc
+        raise DumpParseError(
+            file, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
+        ) from exc
     except RecursionError as exc:
         raise DumpParseError(file, "document", "JSON nested too deeply to parse") from exc
     items = doc if isinstance(doc, list) else [doc]
     for index, item in enumerate(items, start=1):
         for rec in records_from_object(item):
-            yield {"line_start": index, "line_end": index, "kind": "message",
-                   **rec, "raw": rec.get("raw") or json.dumps(item, ensure_ascii=False)}
+            yield {
+                "line_start": index,
+                "line_end": index,
+                "kind": "message",
+                **rec,
+                "raw": rec.get("raw") or json.dumps(item, ensure_ascii=False),
+            }

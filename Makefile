@@ -1,0 +1,35 @@
+# trustpulse: `make demo` (set up + run on the demo data) and `make test` (set up + tests).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DATA   ?= ./data
+
+.PHONY: install demo run test ui lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install  ## generate the demo dumps into $(DATA)/landing and run the whole pipeline
+	HF_HUB_OFFLINE=1 $(BIN)/trustpulse demo --data $(DATA)
+
+run: install  ## run the pipeline on whatever is in $(DATA)/landing
+	HF_HUB_OFFLINE=1 $(BIN)/trustpulse run --data $(DATA)
+
+test: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+ui: install  ## Dagster UI on the same data root and the same persistent DAGSTER_HOME
+	HF_HUB_OFFLINE=1 $(BIN)/trustpulse ui --data $(DATA)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,125 @@
+"""Stage `mention_dataset`: the dumps' partitions published as one table each, plus the accounting.
+
+A mention can arrive in two dumps (the same tweet exported twice): the first dump (by file name) keeps
+it and the later copy becomes a `cross_dump` duplicate, so `mention_id` is unique in the published table
+and, per dump, raw records = kept + duplicates + quarantined still holds.
+"""
+
+import dagster as dg
+import polars as pl
+
+from assets.ingest import DUMPS, raw_mentions
+from assets.mentions import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA
+from trustpulse.metadata import table_metadata
+from trustpulse.readers import RAW_SCHEMA
+from trustpulse.settings import TrustpulseSettings
+from trustpulse.storage import read_partitions, table_path, write_parquet_atomic
+
+ACCOUNTING_SCHEMA: dict[str, pl.DataType] = {
+    "dump_file": pl.String(),
+    "dump_key": pl.String(),
+    "source_format": pl.String(),
+    "raw_records": pl.Int64(),
+    "kept": pl.Int64(),
+    "duplicates": pl.Int64(),
+    "quarantined": pl.Int64(),
+    "balanced": pl.Boolean(),
+}
+
+
+def dedupe_across_dumps(
+    mentions: pl.DataFrame, duplicates: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Keep the first copy of each mention_id (dump file, then record order); the rest are duplicates."""
+    ordered = mentions.with_columns(
+        pl.col("record_id").str.extract(r":(\d+)$").cast(pl.Int64).alias("_record_index")
+    ).sort("dump_file", "_record_index")
+    first = ordered.select(pl.col("mention_id").is_first_distinct()).to_series()
+    repeats = ordered.filter(~first)
+    moved = repeats.select(
+        "record_id",
+        "dump_file",
+        "dump_key",
+        pl.col("mention_id").alias("duplicate_of"),
+        pl.lit("cross_dump").alias("rule"),
+        pl.lit(100.0).alias("similarity"),
+    )
+    return (
+        ordered.filter(first).drop("_record_index"),
+        pl.concat([duplicates.cast(DUPLICATE_SCHEMA), moved.cast(DUPLICATE_SCHEMA)]),
+    )
+
+
+def accounting_table(
+    raw: pl.DataFrame, mentions: pl.DataFrame, quarantine: pl.DataFrame, duplicates: pl.DataFrame
+) -> pl.DataFrame:
+    """Per dump: raw records and where each one went."""
+    per_dump = raw.group_by("dump_file", "dump_key").agg(
+        pl.col("source_format").first(), pl.len().cast(pl.Int64).alias("raw_records")
+    )
+    for name, table in (("kept", mentions), ("duplicates", duplicates), ("quarantined", quarantine)):
+        counts = table.group_by("dump_key").agg(pl.len().cast(pl.Int64).alias(name))
+        per_dump = per_dump.join(counts, on="dump_key", how="left").with_columns(pl.col(name).fill_null(0))
+    return (
+        per_dump.with_columns(
+            balanced=pl.col("raw_records") == pl.col("kept") + pl.col("duplicates") + pl.col("quarantined")
+        )
+        .select(list(ACCOUNTING_SCHEMA))
+        .sort("dump_file")
+        .cast(ACCOUNTING_SCHEMA)
+    )
+
+
+@dg.asset(
+    deps=[raw_mentions, dg.AssetKey("mentions"), dg.AssetKey("quarantine"), dg.AssetKey("duplicates")],
+    group_name="ingest",
+    kinds={"polars", "parquet"},
+)
+def mention_dataset(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dg.MaterializeResult:
+    """warehouse/{raw_mentions,mentions,quarantine,duplicates,ingest_accounting}.parquet for the dumps
+    currently registered (one partition each)."""
+    keys = context.instance.get_dynamic_partitions(DUMPS.name)
+    wh = settings.warehouse_dir
+    raw = read_partitions(wh, "raw_mentions", keys, RAW_SCHEMA)
+    mentions, duplicates = dedupe_across_dumps(
+        read_partitions(wh, "mentions", keys, MENTION_SCHEMA),
+        read_partitions(wh, "duplicates", keys, DUPLICATE_SCHEMA),
+    )
+    quarantine = read_partitions(wh, "quarantine", keys, QUARANTINE_SCHEMA)
+    accounting = accounting_table(raw, mentions, quarantine, duplicates)
+    unbalanced = accounting.filter(~pl.col("balanced"))
+    if unbalanced.height:
+        raise RuntimeError(f"accounting does not add up for: {unbalanced['dump_file'].to_list()}")
+    for name, table in (
+        ("raw_mentions", raw),
+        ("mentions", mentions),
+        ("quarantine", quarantine),
+        ("duplicates", duplicates),
+        ("ingest_accounting", accounting),
+    ):
+        write_parquet_atomic(table, table_path(wh, name))
+    missing = sorted(set(keys) - set(accounting["dump_key"].to_list()))
+    if missing:
+        context.log.warning(f"dumps registered but not ingested (failed or pending): {missing}")
+    return dg.MaterializeResult(
+        metadata=table_metadata(
+            mentions.drop("text"),
+            table_path(wh, "mentions"),
+            dumps=accounting.height,
+            raw_records=int(accounting["raw_records"].sum()),
+            kept=mentions.height,
+            duplicates=duplicates.height,
+            quarantined=quarantine.height,
+            dumps_not_ingested=dg.MetadataValue.json(missing),
+            accounting=dg.MetadataValue.md(
+                "\n".join(
+                    ["| dump | raw | kept | duplicates | quarantined |", "|---|---|---|---|---|"]
+                    + [
+                        f"| {r['dump_file']} | {r['raw_records']} | {r['kept']} | {r['duplicates']} | "
+                        f"{r['quarantined']} |"
+                        for r in accounting.iter_rows(named=True)
+                    ]
+                )
+            ),
+        )
+    )

@@ -1,0 +1,98 @@
+"""Ingest assets, one partition per dump: `raw_mentions`, then `mentions` / `quarantine` / `duplicates`.
+
+Each asset writes its own parquet partition through the data root (see `trustpulse.storage`) and
+reports metadata; downstream assets declare `deps` and read the files.
+"""
+
+import time
+
+import dagster as dg
+import polars as pl
+
+from assets.mentions import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA, clean_dump
+from trustpulse.brands import load_brandbook
+from trustpulse.landing import dump_for_key
+from trustpulse.metadata import table_metadata
+from trustpulse.readers import RAW_SCHEMA, detect_format, read_dump
+from trustpulse.settings import TrustpulseSettings
+from trustpulse.storage import partition_path, write_parquet_atomic
+
+DUMPS = dg.DynamicPartitionsDefinition(name="dumps")
+INGEST_GROUP = "ingest"
+
+
+@dg.asset(partitions_def=DUMPS, group_name=INGEST_GROUP, kinds={"polars", "parquet"})
+def raw_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dg.MaterializeResult:
+    """Every record of one dump, untouched, with its file, line span and detected format."""
+    started = time.perf_counter()
+    source = dump_for_key(settings.landing_dir, context.partition_key)
+    fmt = detect_format(source, settings.format_overrides, settings.csv_columns)
+    context.log.info(f"{source.name}: reading as {fmt} ({source.path.stat().st_size:,} bytes)")
+    chunks = []
+    for chunk in read_dump(source, fmt, settings.csv_columns, settings.chunk_rows):
+        chunks.append(chunk)
+        context.log.info(f"{source.name}: {sum(c.height for c in chunks):,} records read")
+    raw = pl.concat(chunks) if chunks else pl.DataFrame(schema=RAW_SCHEMA)
+    path = write_parquet_atomic(raw, partition_path(settings.warehouse_dir, "raw_mentions", source.key))
+    return dg.MaterializeResult(
+        metadata=table_metadata(
+            raw.drop("raw"),
+            path,
+            dump_file=source.name,
+            sha256=source.sha256,
+            source_format=fmt,
+            encoding=source.encoding,
+            parse_errors=raw.filter(pl.col("parse_error").is_not_null()).height,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "mentions",
+            deps=[raw_mentions],
+            group_name=INGEST_GROUP,
+            kinds={"polars", "parquet"},
+            description="Cleaned mentions of one dump: the mention contract.",
+        ),
+        dg.AssetSpec(
+            "quarantine",
+            deps=[raw_mentions],
+            group_name=INGEST_GROUP,
+            kinds={"polars", "parquet"},
+            description="Records that could not be used, with the raw record and the reason.",
+        ),
+        dg.AssetSpec(
+            "duplicates",
+            deps=[raw_mentions],
+            group_name=INGEST_GROUP,
+            kinds={"polars", "parquet"},
+            description="Records collapsed into a kept mention, with the rule that matched.",
+        ),
+    ],
+    partitions_def=DUMPS,
+)
+def clean_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettings):
+    """Clean one dump: boilerplate out, duplicates collapsed, threads, owners, brands, language, PII."""
+    started = time.perf_counter()
+    key = context.partition_key
+    raw = pl.read_parquet(partition_path(settings.warehouse_dir, "raw_mentions", key))
+    cleaned = clean_dump(
+        raw, settings, load_brandbook(settings.brands_path()), settings.resolved_pseudonym_key()
+    )
+    counts = cleaned.accounting(raw.height)
+    if counts["raw_records"] != counts["kept"] + counts["duplicates"] + counts["quarantined"]:
+        raise RuntimeError(f"{key}: accounting does not add up: {counts}")
+    context.log.info(f"{key}: {counts}")
+    seconds = round(time.perf_counter() - started, 3)
+    for name, table, schema in (
+        ("mentions", cleaned.mentions, MENTION_SCHEMA),
+        ("quarantine", cleaned.quarantine, QUARANTINE_SCHEMA),
+        ("duplicates", cleaned.duplicates, DUPLICATE_SCHEMA),
+    ):
+        path = write_parquet_atomic(table.cast(schema), partition_path(settings.warehouse_dir, name, key))
+        yield dg.MaterializeResult(
+            asset_key=name, metadata=table_metadata(table, path, **counts, seconds=seconds)
+        )

@@ -1,0 +1,23 @@
+"""Stage `warehouse`: `warehouse.duckdb`, one view per published parquet table."""
+
+import dagster as dg
+
+from assets.dataset import mention_dataset
+from trustpulse.settings import TrustpulseSettings
+from trustpulse.storage import build_duckdb_views
+
+# Every asset that publishes a table under warehouse/ belongs here, so the views are rebuilt after it.
+PUBLISHING_ASSETS = [mention_dataset]
+
+
+@dg.asset(deps=PUBLISHING_ASSETS, group_name="publish", kinds={"duckdb"})
+def warehouse(settings: TrustpulseSettings) -> dg.MaterializeResult:
+    """Analysts query this file with `duckdb` or any SQL client."""
+    tables = {p.stem: p for p in sorted(settings.warehouse_dir.glob("*.parquet"))}
+    views = build_duckdb_views(settings.duckdb_path, tables)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(settings.duckdb_path)),
+            "views": dg.MetadataValue.json(views),
+        }
+    )

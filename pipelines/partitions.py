@@ -1,0 +1,39 @@
+"""Keep the `dumps` dynamic partitions in step with the files in landing/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from assets.ingest import DUMPS
+from trustpulse.landing import landed_dumps
+from trustpulse.readers.source import DumpSource
+from trustpulse.settings import TrustpulseSettings
+from trustpulse.storage import partition_path
+
+PARTITIONED_TABLES = ("raw_mentions", "mentions", "quarantine", "duplicates")
+
+
+@dataclass(frozen=True)
+class DumpSync:
+    current: list[DumpSource]
+    added: list[str]
+    removed: list[str]
+
+
+def sync_dump_partitions(instance: dg.DagsterInstance, settings: TrustpulseSettings) -> DumpSync:
+    """Register a partition per landed dump (name + content hash); drop partitions whose file is gone
+    or changed, together with their parquet partitions."""
+    current = landed_dumps(settings.landing_dir)
+    wanted = {d.key for d in current}
+    registered = set(instance.get_dynamic_partitions(DUMPS.name))
+    added = sorted(wanted - registered)
+    removed = sorted(registered - wanted)
+    if added:
+        instance.add_dynamic_partitions(DUMPS.name, added)
+    for key in removed:
+        instance.delete_dynamic_partition(DUMPS.name, key)
+        for table in PARTITIONED_TABLES:
+            partition_path(settings.warehouse_dir, table, key).unlink(missing_ok=True)
+    return DumpSync(current=current, added=added, removed=removed)

@@ -1,0 +1,93 @@
+"""Run the pipeline on every landed dump through the Dagster definitions, on a persistent instance.
+
+Used by `trustpulse run`: each new or changed dump is ingested in its own run (one partition), a dump
+that fails is reported and the others go on, then the publish job builds the warehouse. Runs are
+recorded in DAGSTER_HOME, so they appear in the Dagster UI afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.definitions import build_definitions
+from pipelines.partitions import sync_dump_partitions
+from trustpulse.settings import TrustpulseSettings
+from trustpulse.storage import partition_path
+
+DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def ensure_dagster_home(settings: TrustpulseSettings) -> Path:
+    """An absolute, persistent DAGSTER_HOME (default DATA_ROOT/dagster_home) with telemetry off."""
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home).expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@dataclass
+class RunReport:
+    ingested: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # dump file -> error
+    removed: list[str] = field(default_factory=list)
+    published: bool = False
+
+
+def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            return event.step_failure_data.error.message.strip()
+    return "run failed"
+
+
+def run_pipeline(
+    settings: TrustpulseSettings,
+    *,
+    force: bool = False,
+    verbose: bool = False,
+    progress: Callable[[str], None] = print,
+) -> RunReport:
+    ensure_dagster_home(settings)
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    defs = build_definitions(settings)
+    run_config = None if verbose else QUIET_LOGS
+    report = RunReport()
+    with dg.DagsterInstance.get() as instance:
+        sync = sync_dump_partitions(instance, settings)
+        report.removed = sync.removed
+        done = instance.get_materialized_partitions(dg.AssetKey("mentions"))
+        total = len(sync.current)
+        progress(f"{total} dump(s) in {settings.landing_dir}")
+        for n, dump in enumerate(sync.current, start=1):
+            have_files = partition_path(settings.warehouse_dir, "mentions", dump.key).exists()
+            if not force and dump.key in done and have_files:
+                report.skipped.append(dump.name)
+                progress(f"[{n}/{total}] {dump.name}: unchanged, already ingested")
+                continue
+            progress(f"[{n}/{total}] {dump.name}: ingesting ...")
+            result = defs.resolve_job_def("ingest_dump").execute_in_process(
+                instance=instance, partition_key=dump.key, raise_on_error=False, run_config=run_config
+            )
+            if result.success:
+                report.ingested.append(dump.name)
+            else:
+                report.failed[dump.name] = _failure_message(result)
+                progress(f"[{n}/{total}] {dump.name}: FAILED: {report.failed[dump.name]}")
+        progress("publishing warehouse tables and warehouse.duckdb ...")
+        result = defs.resolve_job_def("publish").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config
+        )
+        report.published = result.success
+        if not result.success:
+            report.failed["<publish>"] = _failure_message(result)
+    return report

@@ -1,0 +1,63 @@
+"""Shared fixtures: the hand-written dumps in tests/fixtures and helpers to read and clean them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from assets.mentions import CleanedDump, clean_dump
+from trustpulse.brands import BrandBook, load_brandbook
+from trustpulse.readers import DumpSource, detect_format, read_dump
+from trustpulse.settings import TrustpulseSettings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CUSTOM_CSV_COLUMNS = {
+    "id": "post_id",
+    "platform": "network",
+    "author": "user",
+    "created_at": "posted",
+    "text": "message",
+    "url": "link",
+}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> TrustpulseSettings:
+    return TrustpulseSettings(
+        data_root=str(tmp_path / "data"),
+        brands_file=str(FIXTURES / "brands.yaml"),
+        pseudonym_key="test-key",
+        csv_columns=CUSTOM_CSV_COLUMNS,
+    )
+
+
+@pytest.fixture
+def book() -> BrandBook:
+    return load_brandbook(FIXTURES / "brands.yaml")
+
+
+def read_raw(path: Path, settings: TrustpulseSettings) -> pl.DataFrame:
+    source = DumpSource(path)
+    fmt = detect_format(source, settings.format_overrides, settings.csv_columns)
+    chunks = list(read_dump(source, fmt, settings.csv_columns, chunk_rows=2))
+    return pl.concat(chunks) if chunks else pl.DataFrame()
+
+
+def clean_fixture(
+    name: str, settings: TrustpulseSettings, book: BrandBook
+) -> tuple[pl.DataFrame, CleanedDump]:
+    raw = read_raw(FIXTURES / name, settings)
+    return raw, clean_dump(raw, settings, book, b"test-key")
+
+
+@pytest.fixture
+def landing(settings: TrustpulseSettings) -> Path:
+    """A data root whose landing/ holds every fixture dump."""
+    settings.landing_dir.mkdir(parents=True)
+    for path in FIXTURES.iterdir():
+        if path.name != "brands.yaml":
+            shutil.copy(path, settings.landing_dir / path.name)
+    return settings.landing_dir

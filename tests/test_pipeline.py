@@ -1,0 +1,169 @@
+"""The ingest assets through Dagster, the CLI on a persistent instance, and the warehouse."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from assets.dataset import accounting_table, dedupe_across_dumps, mention_dataset
+from assets.ingest import DUMPS, clean_mentions, raw_mentions
+from assets.warehouse import warehouse
+from pipelines.partitions import sync_dump_partitions
+from tests.conftest import FIXTURES
+from trustpulse import cli
+from trustpulse.landing import landed_dumps
+
+TABLES = ("raw_mentions", "mentions", "quarantine", "duplicates", "ingest_accounting")
+
+
+def test_materialize_ingest_assets_per_dump(settings, landing):
+    instance = dg.DagsterInstance.ephemeral()
+    sync = sync_dump_partitions(instance, settings)
+    assert sorted(sync.added) == sorted(d.key for d in landed_dumps(landing))
+    resources = {"settings": settings}
+    for dump in sync.current:
+        result = dg.materialize(
+            [raw_mentions, clean_mentions], partition_key=dump.key, instance=instance, resources=resources
+        )
+        assert result.success
+        mats = {e.asset_key.path[-1]: e for e in result.get_asset_materialization_events()}
+        assert set(mats) == {"raw_mentions", "mentions", "quarantine", "duplicates"}
+        meta = mats["mentions"].materialization.metadata
+        assert (
+            meta["raw_records"].value
+            == meta["kept"].value + meta["duplicates"].value + meta["quarantined"].value
+        )
+    result = dg.materialize(
+        [mention_dataset, warehouse],
+        instance=instance,
+        resources=resources,
+        selection=[mention_dataset, warehouse],
+    )
+    assert result.success
+    for table in TABLES:
+        assert (settings.warehouse_dir / f"{table}.parquet").exists()
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        views = {
+            r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()
+        }
+        assert views == set(TABLES)
+        n_raw, kept, dup, quarantined = con.execute(
+            "select sum(raw_records), sum(kept), sum(duplicates), sum(quarantined) from ingest_accounting"
+        ).fetchone()
+        assert (
+            n_raw
+            == kept + dup + quarantined
+            == con.execute("select count(*) from raw_mentions").fetchone()[0]
+        )
+        assert con.execute("select count(*) - count(distinct mention_id) from mentions").fetchone()[0] == 0
+        columns = {r[0] for r in con.execute("describe mentions").fetchall()}
+    assert {
+        "mention_id",
+        "dump_file",
+        "thread_id",
+        "parent_id",
+        "author",
+        "author_id",
+        "is_owner",
+        "brand",
+        "mention_type",
+        "created_at",
+        "text",
+        "lang",
+        "n_chars",
+        "url",
+        "platform",
+        "position",
+    } <= columns
+
+
+def test_cross_dump_copies_become_duplicates(settings):
+    m = pl.DataFrame(
+        {
+            "mention_id": ["a", "a", "b"],
+            "record_id": ["k2:0", "k1:3", "k1:4"],
+            "dump_file": ["z.csv", "a.csv", "a.csv"],
+            "dump_key": ["k2", "k1", "k1"],
+        }
+    )
+    dups = pl.DataFrame(
+        schema={
+            "record_id": pl.String,
+            "dump_file": pl.String,
+            "dump_key": pl.String,
+            "duplicate_of": pl.String,
+            "rule": pl.String,
+            "similarity": pl.Float64,
+        }
+    )
+    kept, dups = dedupe_across_dumps(m, dups)
+    assert kept["record_id"].to_list() == ["k1:3", "k1:4"]
+    assert dups.select("record_id", "rule").rows() == [("k2:0", "cross_dump")]
+    raw = pl.DataFrame(
+        {"dump_file": ["a.csv"] * 2 + ["z.csv"], "dump_key": ["k1", "k1", "k2"], "source_format": ["csv"] * 3}
+    )
+    q = pl.DataFrame(schema={"dump_key": pl.String})
+    acc = accounting_table(raw, kept, q, dups)
+    assert acc.select("dump_file", "raw_records", "kept", "duplicates", "balanced").rows() == [
+        ("a.csv", 2, 2, 0, True),
+        ("z.csv", 1, 0, 1, True),
+    ]
+
+
+def test_cli_run_is_persistent_incremental_and_survives_a_bad_dump(settings, landing, monkeypatch, capsys):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    (landing / "broken.png").write_bytes(b"\x89PNG\x00\x00binary")
+    shutil.copy(FIXTURES / "brands.yaml", settings.root / "brands.yaml")
+    data = str(settings.root)
+    assert cli.main(["run", "--data", data]) == 1  # the binary dump fails, the others go through
+    out, err = capsys.readouterr()
+    assert "broken.png" in err and "binary content" in err
+    accounting = pl.read_parquet(settings.warehouse_dir / "ingest_accounting.parquet")
+    assert accounting.height == len(list(FIXTURES.iterdir())) - 1
+    assert accounting["balanced"].all()
+
+    (landing / "broken.png").unlink()
+    assert cli.main(["run", "--data", data]) == 0
+    out, _ = capsys.readouterr()
+    assert out.count("unchanged, already ingested") == accounting.height
+    # the runs are in the persistent instance under the data root, for the UI
+    home = settings.root / "dagster_home"
+    assert "enabled: false" in (home / "dagster.yaml").read_text()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == accounting.height + 1 + 2  # ingest runs, the failed one, two publish runs
+        assert set(instance.get_dynamic_partitions(DUMPS.name)) == {d.key for d in landed_dumps(landing)}
+
+
+def test_changed_dump_replaces_its_partition(settings, landing, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    for path in landing.iterdir():
+        if path.name != "generic.jsonl":
+            path.unlink()
+    assert cli.main(["run", "--data", str(settings.root)]) == 0
+    with (landing / "generic.jsonl").open("a") as fh:
+        fh.write('{"id": "g9", "text": "Acme answered me within the hour, impressive", "author": "fay"}\n')
+    assert cli.main(["run", "--data", str(settings.root)]) == 0
+    mentions = pl.read_parquet(settings.warehouse_dir / "mentions.parquet")
+    assert mentions["dump_key"].n_unique() == 1
+    assert "Acme answered me within the hour, impressive" in mentions["text"].to_list()
+    assert len(list((settings.warehouse_dir / "partitions" / "mentions").iterdir())) == 1
+
+
+@pytest.mark.parametrize("name", ["blog_thread.txt"])
+def test_seed_shaped_blog_through_the_cli(settings, monkeypatch, name, tmp_path: Path):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    settings.landing_dir.mkdir(parents=True)
+    shutil.copy(FIXTURES / name, settings.landing_dir / name)
+    assert cli.main(["run", "--data", str(settings.root)]) == 0
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        owners = con.execute("select author, count(*) from mentions where is_owner group by 1").fetchall()
+        boiler = con.execute("select count(*) from mentions where text ilike '%post a comment%'").fetchone()[
+            0
+        ]
+    assert owners == [("Maria", 3)] and boiler == 0

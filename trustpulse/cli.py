@@ -1,0 +1,110 @@
+"""`trustpulse` command line: run the pipeline, fill a data root with the demo, score sentiment."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from trustpulse.settings import TrustpulseSettings, default_data_root
+
+
+def _settings(data: str | None) -> TrustpulseSettings:
+    return TrustpulseSettings(data_root=str(Path(data or default_data_root()).expanduser().resolve()))
+
+
+def _print_outputs(settings: TrustpulseSettings) -> None:
+    import polars as pl
+
+    accounting = settings.warehouse_dir / "ingest_accounting.parquet"
+    if accounting.exists():
+        table = pl.read_parquet(accounting)
+        print("\nper dump: raw = kept + duplicates + quarantined")
+        for r in table.iter_rows(named=True):
+            print(
+                f"  {r['dump_file']:<40} {r['source_format']:<10} raw {r['raw_records']:>6}"
+                f" = kept {r['kept']:>6} + dup {r['duplicates']:>5} + quarantined {r['quarantined']:>4}"
+            )
+    print("\noutputs:")
+    for path in sorted(settings.warehouse_dir.glob("*.parquet")):
+        print(f"  {path}")
+    print(f"  {settings.duckdb_path}   (duckdb {settings.duckdb_path} -c 'select * from mentions limit 5')")
+    print(f"  Dagster runs: DAGSTER_HOME={settings.dagster_home}  (make ui)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.runner import run_pipeline
+
+    settings = _settings(args.data)
+    report = run_pipeline(
+        settings, force=args.force, verbose=args.verbose, progress=lambda m: print(m, flush=True)
+    )
+    _print_outputs(settings)
+    if report.failed:
+        print("\nfailed:", file=sys.stderr)
+        for name, error in report.failed.items():
+            print(f"  {name}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from trustpulse.demo import DEMO_BRANDS_FILE, generate_demo_dumps
+
+    settings = _settings(args.data)
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    brands = settings.root / "brands.yaml"
+    if not brands.exists():
+        shutil.copyfile(DEMO_BRANDS_FILE, brands)
+    paths = generate_demo_dumps(settings.landing_dir, seed=args.seed, scale=args.scale)
+    print(f"demo dumps written to {settings.landing_dir} ({len(paths)} files); brands: {brands}")
+    return cmd_run(args)
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Start `dagster dev` on the same data root and persistent DAGSTER_HOME as `trustpulse run`."""
+    import os
+
+    from pipelines.runner import ensure_dagster_home
+    from trustpulse.settings import DATA_ENV_VAR
+
+    settings = _settings(args.data)
+    home = ensure_dagster_home(settings)
+    os.environ[DATA_ENV_VAR] = str(settings.root)
+    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
+    dagster = shutil.which("dagster") or str(Path(sys.executable).parent / "dagster")
+    print(f"DAGSTER_HOME={home}  data root={settings.root}  http://127.0.0.1:{args.port}")
+    os.chdir(workspace.parent)
+    os.execv(dagster, [dagster, "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)])
+    return 0  # pragma: no cover - execv does not return
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trustpulse", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="materialise every asset for every dump in DATA/landing/")
+    demo = sub.add_parser("demo", help="fill DATA/landing/ with the demo dumps, then run")
+    for p in (run, demo):
+        p.add_argument("--data", help="data root (default: $TRUSTPULSE_DATA, else ./data)")
+        p.add_argument("--force", action="store_true", help="re-ingest dumps that are already ingested")
+        p.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--scale", type=float, default=1.0, help="1.0 gives about 2,500 mentions")
+    ui = sub.add_parser("ui", help="start the Dagster UI on the data root")
+    ui.add_argument("--data", help="data root (default: $TRUSTPULSE_DATA, else ./data)")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+    run.set_defaults(func=cmd_run)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Parquet tables under the data root, written atomically, and the DuckDB file of views over them.
+
+Layout: `warehouse/partitions/<table>/<dump key>.parquet` per dump, `warehouse/<table>.parquet` for the
+published table, `warehouse.duckdb` with one view per published table. DuckDB takes one writer at a time,
+so views are (re)built only by `build_duckdb_views`, called from the `warehouse` asset.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+
+def write_parquet_atomic(df: pl.DataFrame, path: Path) -> Path:
+    """Write to a temporary file beside `path`, fsync, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        df.write_parquet(tmp, compression="zstd", statistics=True)
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def partition_path(warehouse_dir: Path, table: str, dump_key: str) -> Path:
+    return warehouse_dir / "partitions" / table / f"{dump_key}.parquet"
+
+
+def table_path(warehouse_dir: Path, table: str) -> Path:
+    return warehouse_dir / f"{table}.parquet"
+
+
+def read_partitions(
+    warehouse_dir: Path, table: str, dump_keys: Iterable[str], schema: dict[str, pl.DataType] | None = None
+) -> pl.DataFrame:
+    """The given dumps' partitions of a table, concatenated (missing partitions are skipped)."""
+    paths = [p for key in sorted(dump_keys) if (p := partition_path(warehouse_dir, table, key)).exists()]
+    if not paths:
+        return pl.DataFrame(schema=schema) if schema else pl.DataFrame()
+    return pl.concat([pl.read_parquet(p) for p in paths], how="vertical_relaxed")
+
+
+def build_duckdb_views(duckdb_path: Path, tables: dict[str, Path]) -> list[str]:
+    """Rebuild the DuckDB file: one view per parquet table. Built beside, then renamed into place."""
+    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = duckdb_path.with_name(f".{duckdb_path.name}.{uuid.uuid4().hex}.tmp")
+    created = []
+    try:
+        with duckdb.connect(str(tmp)) as con:
+            for name, path in sorted(tables.items()):
+                if path.exists():
+                    literal = str(path.resolve()).replace("'", "''")
+                    con.execute(
+                        f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{literal}')"
+                    )
+                    created.append(name)
+            con.execute("CHECKPOINT")
+        os.replace(tmp, duckdb_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    return created
