@@ -119,8 +119,10 @@ def _blog_structure(
     audience_texts = [texts[i] for i in comments if rows[i]["author_name"]]
     post_author = infer_post_author(audience_texts or [texts[i] for i in comments])
     owner_name = post_author or "post author"
+    # the pseudonym of an unnamed post author must not merge the authors of different blogs
+    owner_handle = post_author or f"post author of {rows[0]['dump_file']}:{rows[0]['thread_native_id']}"
     if post is not None:
-        rows[post].update(_owner=True, _author=owner_name, _parent_row=None)
+        rows[post].update(_owner=True, _author=owner_name, _handle=owner_handle, _parent_row=None)
     earlier: list[tuple[int, str | None]] = []
     for i in comments:
         signed = rows[i]["author_name"]
@@ -138,6 +140,7 @@ def _blog_structure(
         rows[i].update(
             _owner=owner,
             _author=owner_name if owner else signed,
+            _handle=owner_handle if owner else signed,
             _parent_row=blog_reply_parent(texts[i], earlier, post, post_author),
         )
         earlier.append((i, rows[i]["_author"]))
@@ -186,7 +189,7 @@ def clean_dump(
     # blog pages: owner, author and parent from the page structure
     repeated_rows = {new_index[j] for j in repeat_of if j is not None and j in new_index}
     for row in rows:
-        row.update(_owner=None, _author=None, _parent_row=None)
+        row.update(_owner=None, _author=None, _handle=None, _parent_row=None)
     blog_rows = [i for i, r in enumerate(rows) if r["platform"] == "blog" and r["native_id"] is None]
     if blog_rows:
         by_thread: dict[str, list[int]] = {}
@@ -241,7 +244,7 @@ def clean_dump(
         is_owner.append(bool(owner))
         owner_brand.append(brand)
         authors.append(r["_author"] or r["author_name"] or r["author_handle"])
-        handles.append(r["author_handle"] or r["_author"] or r["author_name"])
+        handles.append(r["author_handle"] or r["_handle"] or r["author_name"])
     for r in rows:
         if r["_parent_row"] is not None:
             parent_ids.append(mention_ids[r["_parent_row"]])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from tests.conftest import clean_fixture
+from assets.mentions import clean_dump
+from tests.conftest import clean_fixture, read_raw
 from trustpulse.brands import BrandsConfigError, load_brandbook
 from trustpulse.cleaning.authors import infer_post_author, pseudonymise
 from trustpulse.cleaning.boilerplate import is_boilerplate_line
@@ -197,3 +198,16 @@ def test_brands_yaml_errors_name_the_file(tmp_path):
     bad.write_text("brands:\n  - aliases: [x]\n")
     with pytest.raises(BrandsConfigError, match=r"brands.yaml: brands\[0\]: every brand needs a 'name'"):
         load_brandbook(bad)
+
+
+def test_unnamed_post_authors_of_different_blogs_get_different_ids(settings, book, tmp_path):
+    ids = set()
+    for i in range(2):
+        path = tmp_path / f"blog{i}.txt"
+        path.write_text(f"Post number {i} about service\n\nWe try hard to answer everyone, every day.\n")
+        raw = read_raw(path, settings)
+        cleaned = clean_dump(raw, settings, book, b"k")
+        (post,) = cleaned.mentions.iter_rows(named=True)
+        assert post["is_owner"] and post["author"] == "post author"
+        ids.add(post["author_id"])
+    assert len(ids) == 2

@@ -29,7 +29,7 @@ def _print_outputs(settings: TrustpulseSettings) -> None:
     print("\noutputs:")
     for path in sorted(settings.warehouse_dir.glob("*.parquet")):
         print(f"  {path}")
-    print(f"  {settings.duckdb_path}   (duckdb {settings.duckdb_path} -c 'select * from mentions limit 5')")
+    print(f"  {settings.duckdb_path}   (one view per table: duckdb.connect(path).sql('from mentions'))")
     print(f"  Dagster runs: DAGSTER_HOME={settings.dagster_home}  (make ui)")
 
 
