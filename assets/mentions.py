@@ -143,7 +143,8 @@ def _blog_structure(
             _handle=owner_handle if owner else signed,
             _parent_row=blog_reply_parent(texts[i], earlier, post, post_author),
         )
-        earlier.append((i, rows[i]["_author"]))
+        if not owner:
+            earlier.append((i, rows[i]["_author"]))
 
 
 def clean_dump(

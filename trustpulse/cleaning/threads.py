@@ -40,9 +40,10 @@ def thread_roots(
 def blog_reply_parent(
     text: str, earlier_authors: list[tuple[int, str | None]], post_row: int | None, post_author: str | None
 ) -> int | None:
-    """Row a blog comment answers: the latest earlier comment by the person it addresses
-    ('@Liz –', 'Liz,'), else the post."""
-    name = addressee(text) or salutation_name(text)
+    """Row a blog comment answers: the latest earlier audience comment by the person it addresses
+    ('@Liz –', 'Liz,'), else the post. `earlier_authors`: (row, author) of earlier audience comments."""
+    at_name = addressee(text)
+    name = at_name or salutation_name(text)
     if name:
         wanted = name.casefold()
         if post_author and post_author.casefold() == wanted:
@@ -50,4 +51,7 @@ def blog_reply_parent(
         for row, author in reversed(earlier_authors):
             if author and (author.casefold() == wanted or author.casefold().split()[0] == wanted):
                 return row
+        if at_name and earlier_authors:
+            # "@Sam – ..." right after a comment whose signature was lost: it answers that comment
+            return earlier_authors[-1][0]
     return post_row
