@@ -95,9 +95,7 @@ def _quarantine_reason(row: dict, text: str) -> str | None:
 
 
 def _namespace(row: dict) -> str:
-    return (
-        row["platform"] if row["platform"] in GLOBAL_ID_PLATFORMS and row["native_id"] else row["dump_file"]
-    )
+    return row["platform"] if row["platform"] in GLOBAL_ID_PLATFORMS and row["native_id"] else row["dump_file"]
 
 
 def _duplicate_group(row: dict, root: str | None) -> tuple:
@@ -110,9 +108,7 @@ def _duplicate_group(row: dict, root: str | None) -> tuple:
     return (root, author, row["parent_native_id"], row["kind"])
 
 
-def _blog_structure(
-    rows: list[dict], texts: list[str], dump_has_repeats: bool, repeated_rows: set[int]
-) -> None:
+def _blog_structure(rows: list[dict], texts: list[str], dump_has_repeats: bool, repeated_rows: set[int]) -> None:
     """Owner, author and parent of each kept blog row (one thread per page), in place."""
     post = next((i for i, r in enumerate(rows) if r["kind"] == "post"), None)
     comments = [i for i, r in enumerate(rows) if r["kind"] != "post"]
@@ -147,9 +143,7 @@ def _blog_structure(
             earlier.append((i, rows[i]["_author"]))
 
 
-def clean_dump(
-    raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook, pseudonym_key: bytes
-) -> CleanedDump:
+def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook, pseudonym_key: bytes) -> CleanedDump:
     """Clean one dump's raw records into the mention contract."""
     all_rows = raw.sort("record_index").to_dicts()
     quarantine, candidates, texts = [], [], []
@@ -230,9 +224,7 @@ def clean_dump(
         else stable_id(r["dump_file"], thread_ids[i], position[i], kept_texts[i])
         for i, r in enumerate(rows)
     ]
-    id_by_native = {
-        f"{_namespace(r)}:{r['native_id']}": mention_ids[i] for i, r in enumerate(rows) if r["native_id"]
-    }
+    id_by_native = {f"{_namespace(r)}:{r['native_id']}": mention_ids[i] for i, r in enumerate(rows) if r["native_id"]}
 
     is_owner, owner_brand, parent_ids, authors, handles = [], [], [], [], []
     for r in rows:
@@ -244,16 +236,19 @@ def clean_dump(
         )
         is_owner.append(bool(owner))
         owner_brand.append(brand)
-        authors.append(r["_author"] or r["author_name"] or r["author_handle"])
+        # an owner is an account: its handle names it the same way in every export (display names vary)
+        authors.append(
+            r["author_handle"]
+            if owner and r["author_handle"]
+            else r["_author"] or r["author_name"] or r["author_handle"]
+        )
         handles.append(r["author_handle"] or r["_handle"] or r["author_name"])
     for r in rows:
         if r["_parent_row"] is not None:
             parent_ids.append(mention_ids[r["_parent_row"]])
         elif r["parent_native_id"]:
             ns = _namespace(r)
-            parent_ids.append(
-                id_by_native.get(f"{ns}:{r['parent_native_id']}") or stable_id(ns, r["parent_native_id"])
-            )
+            parent_ids.append(id_by_native.get(f"{ns}:{r['parent_native_id']}") or stable_id(ns, r["parent_native_id"]))
         else:
             parent_ids.append(None)
 
@@ -328,9 +323,7 @@ def clean_dump(
         for d in dups
     ]
     return CleanedDump(
-        mentions=pl.DataFrame(out, schema=MENTION_SCHEMA, orient="row")
-        if out
-        else pl.DataFrame(schema=MENTION_SCHEMA),
+        mentions=pl.DataFrame(out, schema=MENTION_SCHEMA, orient="row") if out else pl.DataFrame(schema=MENTION_SCHEMA),
         quarantine=pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA, orient="row")
         if quarantine
         else pl.DataFrame(schema=QUARANTINE_SCHEMA),

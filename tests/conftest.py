@@ -46,9 +46,7 @@ def read_raw(path: Path, settings: TrustpulseSettings) -> pl.DataFrame:
     return pl.concat(chunks) if chunks else pl.DataFrame()
 
 
-def clean_fixture(
-    name: str, settings: TrustpulseSettings, book: BrandBook
-) -> tuple[pl.DataFrame, CleanedDump]:
+def clean_fixture(name: str, settings: TrustpulseSettings, book: BrandBook) -> tuple[pl.DataFrame, CleanedDump]:
     raw = read_raw(FIXTURES / name, settings)
     return raw, clean_dump(raw, settings, book, b"test-key")
 

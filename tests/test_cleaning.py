@@ -163,10 +163,7 @@ def test_dates():
 
 
 def test_language():
-    assert (
-        detect_language("Customers want to be heard and they want competence from the brands they buy from")
-        == "en"
-    )
+    assert detect_language("Customers want to be heard and they want competence from the brands they buy from") == "en"
     assert detect_language("Los clientes quieren ser escuchados y quieren competencia de las marcas") == "es"
     assert detect_language("ok!") == "und"
 

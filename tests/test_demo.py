@@ -43,9 +43,7 @@ def test_demo_has_what_the_metrics_need(tmp_path: Path):
     assert weeks >= 5
     # the walk-away brand: its owner replies mostly in the first two weeks
     lumen = m.filter(
-        pl.col("is_owner")
-        & pl.col("brand").list.contains("Lumen Mobile")
-        & pl.col("created_at").is_not_null()
+        pl.col("is_owner") & pl.col("brand").list.contains("Lumen Mobile") & pl.col("created_at").is_not_null()
     )
     early = lumen.filter(pl.col("created_at") < pl.datetime(2026, 10, 12, time_zone="UTC")).height
     assert early > 3 * (lumen.height - early)

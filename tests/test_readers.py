@@ -56,9 +56,7 @@ def test_blog_reader_finds_post_comments_repeats_and_boilerplate(settings):
     assert beth["text"].startswith("Maria,\nI agree") and beth["text"].endswith("Would you do it again?")
     assert beth["line_end"] - beth["line_start"] == 4
     # a comment cut by the scraper ("…good reminder") is joined to its start
-    assert any(
-        t == "Hi Maria, this is a\n…good reminder that listening is not enough." for t in comments["text"]
-    )
+    assert any(t == "Hi Maria, this is a\n…good reminder that listening is not enough." for t in comments["text"])
     # raw text is kept untouched, signature included
     assert "Beth Hartes last blog post" in beth["raw"]
 
@@ -106,9 +104,7 @@ def test_twcs_reader_links_replies_and_owners_and_keeps_bad_rows(settings):
     assert good.filter(pl.col("native_id") == "2")["parent_native_id"].item() == "1"  # "1.0" -> "1"
     assert good.filter(pl.col("native_id") == "2")["owner_hint"].item() is True
     assert good.filter(pl.col("native_id") == "1")["owner_hint"].item() is False
-    assert (
-        good.filter(pl.col("native_id") == "3")["text"].item() == '@sprintcare I did, "twice". Still nothing'
-    )
+    assert good.filter(pl.col("native_id") == "3")["text"].item() == '@sprintcare I did, "twice". Still nothing'
     errors = dict(zip(raw["line_start"], raw["parse_error"], strict=True))
     assert errors[9] == "expected 7 fields, got 4"
     assert "inbound must be True or False" in errors[10]
@@ -164,9 +160,7 @@ def test_generic_jsonl(settings):
 
 def test_parquet_dump(tmp_path):
     path = tmp_path / "export.parquet"
-    pl.DataFrame({"id": ["p1", "p2"], "text": ["hello Acme", "bye"], "author": ["x", "y"]}).write_parquet(
-        path
-    )
+    pl.DataFrame({"id": ["p1", "p2"], "text": ["hello Acme", "bye"], "author": ["x", "y"]}).write_parquet(path)
     source = DumpSource(path)
     assert detect_format(source) == "parquet"
     raw = pl.concat(list(read_dump(source, "parquet")))

@@ -37,9 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.runner import run_pipeline
 
     settings = _settings(args.data)
-    report = run_pipeline(
-        settings, force=args.force, verbose=args.verbose, progress=lambda m: print(m, flush=True)
-    )
+    report = run_pipeline(settings, force=args.force, verbose=args.verbose, progress=lambda m: print(m, flush=True))
     _print_outputs(settings)
     if report.failed:
         print("\nfailed:", file=sys.stderr)

@@ -134,23 +134,46 @@ CANNED = [
     "Thanks for reaching out! Please DM us your order number and we'll take a look.",
     "We're sorry for the trouble. Please send us a DM with your order number.",
 ]
-PERSONAL = {
+# Personal replies are written for the person: assembled from varied parts plus their own details, so
+# no two are near-copies (unlike the canned ones above).
+PERSONAL_OPENINGS = [
+    "{name},",
+    "Hi {name},",
+    "Hey {name} -",
+    "{name}, thanks for telling us.",
+    "Oh no, {name}!",
+    "{name}, good to hear from you.",
+]
+PERSONAL_BODIES = {
     "complaint": [
-        "{name}, I'm really sorry about {topic}. I've flagged it to the team and will DM you a fix "
-        "within the hour.",
-        "That's not the experience we want for you, {name}. I've opened case "
-        "{code} for {topic} and will follow up personally.",
+        "I'm really sorry about {topic}.",
+        "that's not the experience we want for you with {topic}.",
+        "this one is on us, and {topic} should never happen.",
+        "I hear you; {topic} is frustrating.",
     ],
     "question": [
-        "Hi {name}! Good question: you can do that in the app under My Trips > Manage. "
-        "Shout if it doesn't show up.",
-        "Yes {name}, that works. I've sent the details by DM.",
+        "good question about {topic}.",
+        "happy to help with {topic}.",
+        "short answer on {topic}: yes.",
+        "{topic} is easy to sort out.",
     ],
     "praise": [
-        "Thank you {name}, I'll pass this on to the crew!",
-        "Made our day, {name}. Thanks for flying with us.",
+        "this made the whole team smile.",
+        "thanks for sharing {topic}, truly.",
+        "we love hearing this.",
+        "that's exactly what we aim for.",
     ],
 }
+PERSONAL_ACTIONS = [
+    "I've opened case {code} and will update you by {time} myself.",
+    "Our {team} lead is looking at it now; expect a message before {time}.",
+    "I've sent you a DM with the steps, and I'll check back at {time}.",
+    "Ref {code} is yours; reply here any time and it comes straight to me.",
+    "I've passed it to {team} with your details, no need to repeat yourself.",
+    "Talk soon - {signoff}",
+]
+TEAMS = ["baggage", "airport", "digital", "crew", "customer care", "billing"]
+SIGNOFFS = ["^JK", "^AM", "^RS", "^LT", "^PD"]
 
 
 class _Ids:
@@ -182,7 +205,16 @@ def _reply_probability(brand: DemoBrand, when: datetime, kind: str) -> float:
 def _reply_text(brand: DemoBrand, rng: random.Random, kind: str, name: str, topic: str) -> str:
     if brand.reply_style == "canned":
         return rng.choice(CANNED)
-    return rng.choice(PERSONAL[kind]).format(name=name, topic=topic, code=f"NW{rng.randint(1000, 9999)}")
+    details = {
+        "name": name,
+        "topic": topic,
+        "code": f"NW{rng.randint(1000, 9999)}",
+        "team": rng.choice(TEAMS),
+        "time": f"{rng.randint(1, 11)}:{rng.choice(['00', '15', '30', '45'])}",
+        "signoff": rng.choice(SIGNOFFS),
+    }
+    parts = [rng.choice(PERSONAL_OPENINGS), rng.choice(PERSONAL_BODIES[kind]), rng.choice(PERSONAL_ACTIONS)]
+    return " ".join(parts).format(**details)
 
 
 def _customer_text(brand: DemoBrand, rng: random.Random, kind: str) -> tuple[str, str]:
@@ -332,16 +364,12 @@ def _x_api_pages(rng: random.Random, tweets: int) -> str:
     data[payload_at]["text"] = (
         "<script>alert('xss')</script> @Brightcart <img src=x onerror=alert(1)> my order is late?"
     )
-    data.append(
-        {"id": ids.next(), "author_id": "1", "conversation_id": "1", "created_at": _iso(START)}
-    )  # no text
+    data.append({"id": ids.next(), "author_id": "1", "conversation_id": "1", "created_at": _iso(START)})  # no text
     pages = []
     for i in range(0, len(data), 100):
         page = data[i : i + 100]
         page_users = [users[u] for u in {t["author_id"] for t in page} if u in users]
-        pages.append(
-            json.dumps({"data": page, "includes": {"users": page_users}, "meta": {"result_count": len(page)}})
-        )
+        pages.append(json.dumps({"data": page, "includes": {"users": page_users}, "meta": {"result_count": len(page)}}))
     return "\n".join(pages) + "\n"
 
 
@@ -402,9 +430,7 @@ def _reddit_jsonl(rng: random.Random, threads: int) -> str:
     lines.insert(20, '{"id": "broken", "body": "unterminated')
     lines.insert(40, "not json at all")
     lines.append(
-        json.dumps(
-            {"id": "x1", "author": "u_empty", "body": "", "link_id": "t3_demo000", "subreddit": "travel"}
-        )
+        json.dumps({"id": "x1", "author": "u_empty", "body": "", "link_id": "t3_demo000", "subreddit": "travel"})
     )
     return "\n".join(lines) + "\n"
 
@@ -458,9 +484,7 @@ def _blog_page(rng: random.Random, brand: DemoBrand, owner: str, replies_until: 
         ]
         signed = rng.random() < 0.7
         block = body + (
-            [f"{person}s last blog post..{rng.choice(['Weekend notes', 'On travel', 'Budget tips'])}"]
-            if signed
-            else []
+            [f"{person}s last blog post..{rng.choice(['Weekend notes', 'On travel', 'Budget tips'])}"] if signed else []
         )
         lines += block + block  # the scraper prints every comment twice
         if i < replies_until:

@@ -21,6 +21,51 @@ DEFAULT_BRANDS_FILE = Path(__file__).parent / "defaults" / "brands.yaml"
 SOURCE_FORMATS = ("blog_text", "html", "csv", "twcs_csv", "jsonl", "json", "parquet")
 
 
+class ScoringConfig(dg.Config):
+    """Parameters of the responsiveness and trust scores (docs/methodology.md explains each)."""
+
+    period: str = Field(default="week", description="day | week | month | all")
+    abandon_after_unanswered: int = Field(
+        default=3,
+        description="A thread is abandoned when, after the owner's last reply, this many mentions needing an "
+        "answer stay unanswered, or this many audience mentions follow in silence.",
+    )
+    abandon_channel_run: int = Field(
+        default=10,
+        description="A channel (owner x platform) is abandoned when, after the owner has answered there, this "
+        "many consecutive mentions needing an answer go unanswered.",
+    )
+    canned_reply_ratio: float = Field(
+        default=90.0, description="rapidfuzz ratio at or above which two owner replies are near-copies (canned)."
+    )
+    min_mentions_ability: int = Field(default=10, description="Audience mentions needed for `ability`.")
+    min_needs_benevolence: int = Field(default=5, description="Mentions needing an answer for `benevolence`.")
+    min_signals_integrity: int = Field(
+        default=5, description="Owner replies + owner threads + advocacy signals needed for `integrity`."
+    )
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"ability": 1 / 3, "benevolence": 1 / 3, "integrity": 1 / 3},
+        description="Weights of the components in the trust index.",
+    )
+    benevolence_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "response_rate": 0.4,
+            "negative_response_rate": 0.3,
+            "response_time": 0.2,
+            "recovery": 0.1,
+        },
+    )
+    integrity_weights: dict[str, float] = Field(
+        default_factory=lambda: {"consistency": 0.4, "personal_replies": 0.3, "advocacy": 0.3},
+    )
+    response_time_horizon_minutes: float = Field(
+        default=1440.0, description="A first response this slow (or slower) scores 0 on response time."
+    )
+    bootstrap_samples: int = Field(default=200, description="Bootstrap resamples (of threads) for intervals.")
+    seed: int = Field(default=20261123, description="Seed of the bootstrap.")
+    drivers_per_component: int = Field(default=5, description="Mentions listed per component and direction.")
+
+
 def default_data_root() -> str:
     return os.environ.get(DATA_ENV_VAR, "./data")
 
@@ -64,6 +109,7 @@ class TrustpulseSettings(dg.ConfigurableResource):
         default=0.6, description="Below this language-id probability the language is 'und'."
     )
     chunk_rows: int = Field(default=50_000, description="Records per chunk when streaming large dumps.")
+    scoring: ScoringConfig = Field(default_factory=ScoringConfig, description="Responsiveness and trust.")
 
     # ---- derived paths -------------------------------------------------------------------------
     @property

@@ -58,9 +58,7 @@ def build_duckdb_views(duckdb_path: Path, tables: dict[str, Path]) -> list[str]:
             for name, path in sorted(tables.items()):
                 if path.exists():
                     literal = str(path.resolve()).replace("'", "''")
-                    con.execute(
-                        f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{literal}')"
-                    )
+                    con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{literal}')")
                     created.append(name)
             con.execute("CHECKPOINT")
         os.replace(tmp, duckdb_path)

@@ -51,8 +51,7 @@ def mask_pii(text: str, region: str = "US") -> str:
     if not _PHONE_CANDIDATE.search(text):
         return text
     spans = [
-        (m.start, m.end)
-        for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
+        (m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
     ]
     for start, end in reversed(spans):
         text = text[:start] + PHONE_MASK + text[end:]

@@ -34,9 +34,7 @@ def detect_format(
     for pattern, fmt in (overrides or {}).items():
         if fnmatch.fnmatch(source.name, pattern):
             if fmt not in SOURCE_FORMATS:
-                raise DumpParseError(
-                    source.name, "config", f"format override {fmt!r} is not one of {SOURCE_FORMATS}"
-                )
+                raise DumpParseError(source.name, "config", f"format override {fmt!r} is not one of {SOURCE_FORMATS}")
             return fmt
     if source.head.startswith(b"PAR1"):
         return "parquet"
@@ -70,9 +68,7 @@ def _records(source: DumpSource, fmt: str, settings_csv_columns: dict[str, str])
     elif fmt == "html":
         yield from read_html(source.text(), thread_key=source.name)
     elif fmt in ("csv", "twcs_csv"):
-        yield from read_csv(
-            source.lines(), source.sample_text, source.name, settings_csv_columns, fmt == "twcs_csv"
-        )
+        yield from read_csv(source.lines(), source.sample_text, source.name, settings_csv_columns, fmt == "twcs_csv")
     elif fmt == "jsonl":
         yield from read_json_lines(source.lines())
     elif fmt == "json":

@@ -57,9 +57,7 @@ def flavour_of(obj: dict) -> str:
 
 
 def _tweet_record(tweet: dict, users: dict[str, dict]) -> dict:
-    parent = next(
-        (r.get("id") for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None
-    )
+    parent = next((r.get("id") for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None)
     author_id = _text(tweet.get("author_id"))
     user = users.get(author_id or "", {})
     tweet_id = _text(tweet.get("id"))
@@ -122,22 +120,14 @@ def records_from_object(obj: object) -> list[dict]:
     flavour = flavour_of(obj)
     if flavour == "twitter_response":
         data = obj["data"] if isinstance(obj["data"], list) else [obj["data"]]
-        users = {
-            str(u.get("id")): u for u in (obj.get("includes") or {}).get("users", []) if isinstance(u, dict)
-        }
+        users = {str(u.get("id")): u for u in (obj.get("includes") or {}).get("users", []) if isinstance(u, dict)}
         out = []
         for tweet in data:
-            rec = (
-                _tweet_record(tweet, users)
-                if isinstance(tweet, dict)
-                else {"parse_error": "tweet is not an object"}
-            )
+            rec = _tweet_record(tweet, users) if isinstance(tweet, dict) else {"parse_error": "tweet is not an object"}
             rec["raw"] = json.dumps(tweet, ensure_ascii=False)
             out.append(rec)
         return out
-    rec = {"tweet": lambda o: _tweet_record(o, {}), "reddit": _reddit_record}.get(flavour, _generic_record)(
-        obj
-    )
+    rec = {"tweet": lambda o: _tweet_record(o, {}), "reddit": _reddit_record}.get(flavour, _generic_record)(obj)
     if not rec.get("text") and "parse_error" not in rec:
         rec["parse_error"] = "record has no text"
     return [rec]
@@ -153,8 +143,7 @@ def read_json_lines(lines: Iterable[tuple[int, str]], kind: str = "message") -> 
         except (json.JSONDecodeError, RecursionError) as exc:
             yield {
                 **base,
-                "parse_error": f"invalid JSON at column {getattr(exc, 'colno', '?')}: "
-                f"{getattr(exc, 'msg', exc)}",
+                "parse_error": f"invalid JSON at column {getattr(exc, 'colno', '?')}: {getattr(exc, 'msg', exc)}",
             }
             continue
         for rec in records_from_object(obj):
@@ -165,9 +154,7 @@ def read_json_document(text: str, file: str) -> Iterator[dict]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DumpParseError(
-            file, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
-        ) from exc
+        raise DumpParseError(file, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from exc
     except RecursionError as exc:
         raise DumpParseError(file, "document", "JSON nested too deeply to parse") from exc
     items = doc if isinstance(doc, list) else [doc]

@@ -1,0 +1,1 @@
+"""Responsiveness and trust scoring: pure functions over the mention tables (see docs/methodology.md)."""

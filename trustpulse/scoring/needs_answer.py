@@ -1,0 +1,148 @@
+"""Which audience mentions need an answer, from whom, and whether (and how fast) they got one.
+
+Definitions (docs/methodology.md, "Needs an answer"):
+- owner of an audience mention: the owner it replies to; else the owner account it @-addresses; else
+  the first owner who takes part in its thread; else, for a `direct` mention, its brand's main owner.
+- it needs an answer when it has an owner and is `direct`, asks a question, or is negative; except a
+  pure closing ("thanks, that sorted it!"), which needs none.
+- answered: a later owner mention in the thread that replies to it (by `parent_id`), or, when that
+  reply's parent is unknown or the thread's opening post, one that opens by addressing its author
+  ("@Liz", "Liz,"). The earliest such reply is the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+import polars as pl
+
+from trustpulse.brands import BrandBook
+from trustpulse.scoring.signals import is_gratitude_only, is_question
+
+NEGATIVE_LABEL = "negative"
+NEEDS_ANSWER_SCHEMA: dict[str, pl.DataType] = {
+    "mention_id": pl.String(),
+    "owner": pl.String(),
+    "brand": pl.String(),
+    "thread_id": pl.String(),
+    "platform": pl.String(),
+    "author_id": pl.String(),
+    "created_at": pl.Datetime("us", "UTC"),
+    "position": pl.Int64(),
+    "reason": pl.String(),  # question | negative | direct (the first that applies)
+    "is_question": pl.Boolean(),
+    "is_negative": pl.Boolean(),
+    "answered": pl.Boolean(),
+    "answer_mention_id": pl.String(),
+    "first_response_minutes": pl.Float64(),
+    "sentiment_score": pl.Float64(),
+}
+_LEADING_AT = re.compile(r"^\s*@([\w.\-']+)")
+
+
+def _opening_name(text: str) -> str | None:
+    match = _LEADING_AT.match(text) or re.match(r"^\s*(?:hi|hey|hello|dear)?\s*([A-Z][\w.\-']+)\s*[,:–—-]", text)
+    return match.group(1).casefold() if match else None
+
+
+def _addresses(reply_text: str, author: str | None) -> bool:
+    """Does the reply open by addressing this author ('@115712', '@Liz', 'Liz,')?"""
+    if not author:
+        return False
+    name = _opening_name(reply_text)
+    if not name:
+        return False
+    parts = author.casefold().lstrip("@").split()
+    return name == author.casefold().lstrip("@").replace(" ", "") or (bool(parts) and name == parts[0])
+
+
+def main_owner_by_brand(mentions: pl.DataFrame) -> dict[str, str]:
+    """Each brand's most active owner account (the one answering on its behalf)."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in mentions.filter(pl.col("is_owner")).select("brand", "author").iter_rows(named=True):
+        for brand in row["brand"] or []:
+            if row["author"]:
+                counts[brand][row["author"]] += 1
+    return {brand: c.most_common(1)[0][0] for brand, c in counts.items()}
+
+
+def build_needs_answer(mentions: pl.DataFrame, sentiment: pl.DataFrame, book: BrandBook) -> pl.DataFrame:
+    """One row per audience mention that needs an answer. `sentiment`: mention_id, label, score."""
+    if mentions.is_empty():
+        return pl.DataFrame(schema=NEEDS_ANSWER_SCHEMA)
+    joined = mentions.join(sentiment.select("mention_id", "label", "score"), on="mention_id", how="left")
+    main_owner = main_owner_by_brand(mentions)
+    handle_owner = {
+        account.lstrip("@").casefold(): main_owner.get(brand.name, account.lstrip("@"))
+        for brand in book.brands
+        for account in brand.accounts
+    }
+    brand_of_owner: dict[str, str] = {}
+    for brand, owner in main_owner.items():
+        brand_of_owner.setdefault(owner, brand)
+    out: list[dict] = []
+    for _, thread in joined.sort("thread_id", "position").group_by("thread_id", maintain_order=True):
+        rows = thread.to_dicts()
+        by_id = {r["mention_id"]: r for r in rows}
+        root_id = rows[0]["mention_id"] if rows[0]["position"] == 0 else None
+        owner_rows = [r for r in rows if r["is_owner"]]
+        for r in rows:
+            if r["is_owner"]:
+                continue
+            parent = by_id.get(r["parent_id"]) if r["parent_id"] else None
+            owner = parent["author"] if parent is not None and parent["is_owner"] else None
+            if owner is None:
+                owner = next(
+                    (
+                        handle_owner[h.casefold()]
+                        for h in re.findall(r"@([\w.\-']+)", r["text"])
+                        if h.casefold() in handle_owner
+                    ),
+                    None,
+                )
+            if owner is None and owner_rows:
+                owner = owner_rows[0]["author"]
+            if owner is None and r["mention_type"] == "direct" and r["brand"]:
+                owner = main_owner.get(r["brand"][0])
+            if owner is None:
+                continue
+            question = is_question(r["text"])
+            negative = r["label"] == NEGATIVE_LABEL
+            if is_gratitude_only(r["text"]) or not (question or negative or r["mention_type"] == "direct"):
+                continue
+            answer = None
+            for o in owner_rows:
+                if o["position"] <= r["position"]:
+                    continue
+                if o["parent_id"] == r["mention_id"] or (
+                    (o["parent_id"] is None or o["parent_id"] == root_id) and _addresses(o["text"], r["author"])
+                ):
+                    answer = o
+                    break
+            minutes = None
+            if answer is not None and answer["created_at"] is not None and r["created_at"] is not None:
+                minutes = (answer["created_at"] - r["created_at"]).total_seconds() / 60
+            brand = brand_of_owner.get(owner) or (r["brand"][0] if r["brand"] else None)
+            out.append(
+                {
+                    "mention_id": r["mention_id"],
+                    "owner": owner,
+                    "brand": brand,
+                    "thread_id": r["thread_id"],
+                    "platform": r["platform"],
+                    "author_id": r["author_id"],
+                    "created_at": r["created_at"],
+                    "position": r["position"],
+                    "reason": "question" if question else "negative" if negative else "direct",
+                    "is_question": question,
+                    "is_negative": negative,
+                    "answered": answer is not None,
+                    "answer_mention_id": answer["mention_id"] if answer is not None else None,
+                    "first_response_minutes": minutes,
+                    "sentiment_score": r["score"],
+                }
+            )
+    if not out:
+        return pl.DataFrame(schema=NEEDS_ANSWER_SCHEMA)
+    return pl.DataFrame(out, schema=NEEDS_ANSWER_SCHEMA, orient="row")

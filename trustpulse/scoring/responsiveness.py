@@ -1,0 +1,292 @@
+"""Responsiveness per owner x period (also cut by platform and by topic).
+
+Inputs are the `needs_answer` table, the mentions with their sentiment, and optionally topics. Every
+metric and parameter is described in docs/methodology.md ("Responsiveness").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from rapidfuzz import fuzz, process
+
+from trustpulse.scoring.periods import ALL, period_expr
+from trustpulse.scoring.stats import wilson_interval
+from trustpulse.settings import ScoringConfig
+
+_HANDLES = re.compile(r"@[\w.\-']+")
+CANNED_BLOCK = 2000
+
+
+def owner_replies(scored: pl.DataFrame) -> pl.DataFrame:
+    """Owner mentions that answer someone (not the post that opens a thread)."""
+    return scored.filter(pl.col("is_owner") & (pl.col("position") > 0)).select(
+        "mention_id", pl.col("author").alias("owner"), "thread_id", "platform", "created_at", "text"
+    )
+
+
+def personal_reply_flags(replies: pl.DataFrame, ratio: float) -> pl.DataFrame:
+    """`is_personal`: the reply is not a near-copy (rapidfuzz ratio >= `ratio`, @handles ignored) of
+    another reply by the same owner."""
+    flags: list[pl.DataFrame] = []
+    for (owner,), group in replies.group_by("owner", maintain_order=True):
+        texts = [_HANDLES.sub("", t).casefold().strip() for t in group["text"].to_list()]
+        canned = np.zeros(len(texts), dtype=bool)
+        for start in range(0, len(texts), CANNED_BLOCK):
+            block = process.cdist(
+                texts[start : start + CANNED_BLOCK],
+                texts,
+                scorer=fuzz.ratio,
+                score_cutoff=ratio,
+                dtype=np.uint8,
+                workers=-1,
+            )
+            for i in range(block.shape[0]):
+                block[i, start + i] = 0  # a reply is not a copy of itself
+            canned[start : start + block.shape[0]] = block.max(axis=1) > 0
+        flags.append(group.select("mention_id").with_columns(owner=pl.lit(owner), is_personal=pl.Series(~canned)))
+    if not flags:
+        return pl.DataFrame(schema={"mention_id": pl.String, "owner": pl.String, "is_personal": pl.Boolean})
+    return pl.concat(flags)
+
+
+def abandoned_threads(scored: pl.DataFrame, needs: pl.DataFrame, k: int) -> pl.DataFrame:
+    """Threads where the owner took part, then left >= k mentions needing an answer unanswered after
+    their last mention ("start the conversation, then walk away"). `abandoned_at`: the first of them."""
+    last_owner = (
+        scored.filter(pl.col("is_owner"))
+        .group_by("thread_id", pl.col("author").alias("owner"))
+        .agg(pl.col("position").max().alias("last_owner_position"))
+    )
+    after = needs.join(last_owner, on=["thread_id", "owner"], how="inner").filter(
+        pl.col("position") > pl.col("last_owner_position")
+    )
+    return (
+        after.sort("position")
+        .group_by("thread_id", "owner", "platform")
+        .agg(
+            pl.len().alias("unanswered_after_last_owner"),
+            pl.col("created_at").first().alias("abandoned_at"),
+            pl.col("mention_id").first().alias("first_unanswered_id"),
+            pl.col("mention_id").alias("unanswered_ids"),
+        )
+        .filter(pl.col("unanswered_after_last_owner") >= k)
+    )
+
+
+def abandoned_channel_runs(needs: pl.DataFrame, run: int) -> pl.DataFrame:
+    """Runs of >= `run` consecutive unanswered mentions in an owner x platform channel, after the owner
+    has answered there at least once (ordered by time; undated mentions by thread and position)."""
+    rows = []
+    ordered = needs.sort("owner", "platform", "created_at", "thread_id", "position", nulls_last=True)
+    for (owner, platform), group in ordered.group_by("owner", "platform", maintain_order=True):
+        answered = group["answered"].to_list()
+        ids = group["mention_id"].to_list()
+        seen_answer, start = False, None
+        for i, a in enumerate([*answered, True]):
+            if a:
+                if seen_answer and start is not None and i - start >= run:
+                    rows.append(
+                        {
+                            "owner": owner,
+                            "platform": platform,
+                            "run_length": i - start,
+                            "mention_ids": ids[start:i],
+                        }
+                    )
+                seen_answer = seen_answer or i < len(answered)
+                start = None
+            elif start is None:
+                start = i
+    schema = {
+        "owner": pl.String,
+        "platform": pl.String,
+        "run_length": pl.Int64,
+        "mention_ids": pl.List(pl.String),
+    }
+    return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+
+
+def sentiment_recovery(scored: pl.DataFrame, needs: pl.DataFrame) -> pl.DataFrame:
+    """For each answered mention: the author's next message in the thread after the owner's answer,
+    minus the mention's own sentiment score."""
+    answered = needs.filter(pl.col("answered") & pl.col("author_id").is_not_null()).join(
+        scored.select(pl.col("mention_id").alias("answer_mention_id"), pl.col("position").alias("answer_position")),
+        on="answer_mention_id",
+    )
+    later = scored.filter(~pl.col("is_owner") & pl.col("author_id").is_not_null()).select(
+        "thread_id",
+        "author_id",
+        pl.col("position").alias("next_position"),
+        pl.col("score").alias("score_after"),
+    )
+    nxt = (
+        answered.join(later, on=["thread_id", "author_id"])
+        .filter(pl.col("next_position") > pl.col("answer_position"))
+        .sort("next_position")
+        .group_by("mention_id")
+        .agg(pl.col("score_after").first())
+    )
+    return (
+        answered.join(nxt, on="mention_id")
+        .select("mention_id", (pl.col("score_after") - pl.col("sentiment_score")).alias("recovery"))
+        .drop_nulls()
+    )
+
+
+def _wilson_columns(df: pl.DataFrame, k: str, n: str, prefix: str) -> pl.DataFrame:
+    bounds = [wilson_interval(a, b) for a, b in zip(df[k].to_list(), df[n].to_list(), strict=True)]
+    return df.with_columns(
+        pl.Series(f"{prefix}_low", [b[0] for b in bounds], dtype=pl.Float64),
+        pl.Series(f"{prefix}_high", [b[1] for b in bounds], dtype=pl.Float64),
+    )
+
+
+RESPONSIVENESS_COLUMNS = [
+    "owner",
+    "brand",
+    "period",
+    "cut",
+    "cut_value",
+    "needs_answer",
+    "answered",
+    "response_rate",
+    "response_rate_low",
+    "response_rate_high",
+    "first_response_minutes_median",
+    "first_response_minutes_p90",
+    "negative_needs_answer",
+    "negative_answered",
+    "negative_response_rate",
+    "abandoned_threads",
+    "abandoned_channel",
+    "owner_replies",
+    "personal_replies",
+    "personal_reply_share",
+    "recovery_n",
+    "sentiment_recovery",
+]
+
+
+@dataclass(frozen=True)
+class ThreadEvidence:
+    """What responsiveness and trust both need, computed once: owner replies (with `is_personal` and
+    the owner's brand), abandoned threads and channel runs, and sentiment recovery."""
+
+    replies: pl.DataFrame
+    abandoned: pl.DataFrame
+    runs: pl.DataFrame
+    recovery: pl.DataFrame
+
+    @property
+    def abandoned_ids(self) -> set[str]:
+        """Mentions left unanswered in an abandoned thread or an abandoned channel run."""
+        ids = set(self.abandoned["unanswered_ids"].explode().drop_nulls().to_list())
+        return ids | set(self.runs["mention_ids"].explode().drop_nulls().to_list())
+
+
+def thread_evidence(scored: pl.DataFrame, needs: pl.DataFrame, config: ScoringConfig) -> ThreadEvidence:
+    replies = owner_replies(scored)
+    flags = personal_reply_flags(replies, config.canned_reply_ratio).drop("owner")
+    brands = scored.select("mention_id", pl.col("brand").list.first().alias("brand"))
+    return ThreadEvidence(
+        replies=replies.join(flags, on="mention_id").join(brands, on="mention_id"),
+        abandoned=abandoned_threads(scored, needs, config.abandon_after_unanswered),
+        runs=abandoned_channel_runs(needs, config.abandon_channel_run),
+        recovery=sentiment_recovery(scored, needs),
+    )
+
+
+def build_responsiveness(
+    needs: pl.DataFrame, evidence: ThreadEvidence, config: ScoringConfig, topics: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Responsiveness per owner x period, for all mentions ('all'), per platform and per topic."""
+    grains = [config.period] if config.period == ALL else [config.period, ALL]
+    replies, abandoned, runs, recovery = (
+        evidence.replies,
+        evidence.abandoned,
+        evidence.runs,
+        evidence.recovery,
+    )
+    brand_of_owner = needs.group_by("owner").agg(pl.col("brand").drop_nulls().mode().first())
+    need_rows = needs.join(recovery, on="mention_id", how="left")
+    if topics is not None and not topics.is_empty():
+        need_rows = need_rows.join(topics.select("mention_id", "topic_label"), on="mention_id", how="left")
+    run_members = runs.explode("mention_ids").rename({"mention_ids": "mention_id"}).select("mention_id").unique()
+
+    frames = []
+    for grain in grains:
+        n = need_rows.with_columns(period=period_expr("created_at", grain))
+        r = replies.with_columns(period=period_expr("created_at", grain))
+        a = abandoned.with_columns(period=period_expr("abandoned_at", grain))
+        channel = n.join(run_members, on="mention_id").select("owner", "platform", "period").unique()
+        cuts = [("all", pl.lit(ALL)), ("platform", pl.col("platform"))]
+        if "topic_label" in n.columns:
+            cuts.append(("topic", pl.col("topic_label").fill_null("(no topic)")))
+        for cut, value in cuts:
+            keys = ["owner", "period", "cut_value"]
+            agg = (
+                n.with_columns(cut_value=value)
+                .group_by(keys)
+                .agg(
+                    pl.len().alias("needs_answer"),
+                    pl.col("answered").sum().alias("answered"),
+                    pl.col("first_response_minutes").median().alias("first_response_minutes_median"),
+                    pl.col("first_response_minutes").quantile(0.9, "linear").alias("first_response_minutes_p90"),
+                    pl.col("is_negative").sum().alias("negative_needs_answer"),
+                    (pl.col("is_negative") & pl.col("answered")).sum().alias("negative_answered"),
+                    pl.col("recovery").count().alias("recovery_n"),
+                    pl.col("recovery").mean().alias("sentiment_recovery"),
+                )
+            )
+            if cut == "topic":  # replies and abandonment are per thread, not per topic
+                agg = agg.with_columns(
+                    pl.lit(None, pl.UInt32).alias("abandoned_threads"),
+                    pl.lit(None, pl.Boolean).alias("abandoned_channel"),
+                    pl.lit(None, pl.UInt32).alias("owner_replies"),
+                    pl.lit(None, pl.UInt32).alias("personal_replies"),
+                )
+            else:
+                cut_value = value if cut == "all" else pl.col("platform")
+                rep = (
+                    r.with_columns(cut_value=cut_value)
+                    .group_by(keys)
+                    .agg(pl.len().alias("owner_replies"), pl.col("is_personal").sum().alias("personal_replies"))
+                )
+                ab = a.with_columns(cut_value=cut_value).group_by(keys).agg(pl.len().alias("abandoned_threads"))
+                ch = (
+                    channel.with_columns(cut_value=cut_value)
+                    .select(keys)
+                    .unique()
+                    .with_columns(abandoned_channel=pl.lit(True))
+                )
+                agg = (
+                    agg.join(rep, on=keys, how="full", coalesce=True)
+                    .join(ab, on=keys, how="left")
+                    .join(ch, on=keys, how="left")
+                    .with_columns(
+                        pl.col("abandoned_threads").fill_null(0),
+                        pl.col("abandoned_channel").fill_null(False),
+                        pl.col("owner_replies").fill_null(0),
+                        pl.col("personal_replies").fill_null(0),
+                        pl.col("needs_answer").fill_null(0),
+                        pl.col("answered").fill_null(0),
+                        pl.col("negative_needs_answer").fill_null(0),
+                        pl.col("negative_answered").fill_null(0),
+                        pl.col("recovery_n").fill_null(0),
+                    )
+                )
+            frames.append(agg.with_columns(cut=pl.lit(cut)))
+    out = pl.concat(frames, how="diagonal_relaxed").join(brand_of_owner, on="owner", how="left")
+    out = out.with_columns(
+        (pl.col("answered") / pl.col("needs_answer")).alias("response_rate"),
+        (pl.col("negative_answered") / pl.col("negative_needs_answer")).alias("negative_response_rate"),
+        (pl.col("personal_replies") / pl.col("owner_replies")).alias("personal_reply_share"),
+    ).with_columns(
+        pl.col(c).fill_nan(None) for c in ("response_rate", "negative_response_rate", "personal_reply_share")
+    )
+    out = _wilson_columns(out, "answered", "needs_answer", "response_rate")
+    return out.select(RESPONSIVENESS_COLUMNS).sort("owner", "cut", "cut_value", "period")
