@@ -27,9 +27,7 @@ ACCOUNTING_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def dedupe_across_dumps(
-    mentions: pl.DataFrame, duplicates: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def dedupe_across_dumps(mentions: pl.DataFrame, duplicates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the first copy of each mention_id (dump file, then record order); the rest are duplicates."""
     ordered = mentions.with_columns(
         pl.col("record_id").str.extract(r":(\d+)$").cast(pl.Int64).alias("_record_index")

@@ -79,9 +79,7 @@ def clean_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettin
     started = time.perf_counter()
     key = context.partition_key
     raw = pl.read_parquet(partition_path(settings.warehouse_dir, "raw_mentions", key))
-    cleaned = clean_dump(
-        raw, settings, load_brandbook(settings.brands_path()), settings.resolved_pseudonym_key()
-    )
+    cleaned = clean_dump(raw, settings, load_brandbook(settings.brands_path()), settings.resolved_pseudonym_key())
     counts = cleaned.accounting(raw.height)
     if counts["raw_records"] != counts["kept"] + counts["duplicates"] + counts["quarantined"]:
         raise RuntimeError(f"{key}: accounting does not add up: {counts}")
@@ -93,6 +91,4 @@ def clean_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettin
         ("duplicates", cleaned.duplicates, DUPLICATE_SCHEMA),
     ):
         path = write_parquet_atomic(table.cast(schema), partition_path(settings.warehouse_dir, name, key))
-        yield dg.MaterializeResult(
-            asset_key=name, metadata=table_metadata(table, path, **counts, seconds=seconds)
-        )
+        yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(table, path, **counts, seconds=seconds))

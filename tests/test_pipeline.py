@@ -34,10 +34,7 @@ def test_materialize_ingest_assets_per_dump(settings, landing):
         mats = {e.asset_key.path[-1]: e for e in result.get_asset_materialization_events()}
         assert set(mats) == {"raw_mentions", "mentions", "quarantine", "duplicates"}
         meta = mats["mentions"].materialization.metadata
-        assert (
-            meta["raw_records"].value
-            == meta["kept"].value + meta["duplicates"].value + meta["quarantined"].value
-        )
+        assert meta["raw_records"].value == meta["kept"].value + meta["duplicates"].value + meta["quarantined"].value
     result = dg.materialize(
         [mention_dataset, warehouse],
         instance=instance,
@@ -48,18 +45,12 @@ def test_materialize_ingest_assets_per_dump(settings, landing):
     for table in TABLES:
         assert (settings.warehouse_dir / f"{table}.parquet").exists()
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        views = {
-            r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()
-        }
+        views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
         assert views == set(TABLES)
         n_raw, kept, dup, quarantined = con.execute(
             "select sum(raw_records), sum(kept), sum(duplicates), sum(quarantined) from ingest_accounting"
         ).fetchone()
-        assert (
-            n_raw
-            == kept + dup + quarantined
-            == con.execute("select count(*) from raw_mentions").fetchone()[0]
-        )
+        assert n_raw == kept + dup + quarantined == con.execute("select count(*) from raw_mentions").fetchone()[0]
         assert con.execute("select count(*) - count(distinct mention_id) from mentions").fetchone()[0] == 0
         columns = {r[0] for r in con.execute("describe mentions").fetchall()}
     assert {
@@ -163,7 +154,5 @@ def test_seed_shaped_blog_through_the_cli(settings, monkeypatch, name, tmp_path:
     assert cli.main(["run", "--data", str(settings.root)]) == 0
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         owners = con.execute("select author, count(*) from mentions where is_owner group by 1").fetchall()
-        boiler = con.execute("select count(*) from mentions where text ilike '%post a comment%'").fetchone()[
-            0
-        ]
+        boiler = con.execute("select count(*) from mentions where text ilike '%post a comment%'").fetchone()[0]
     assert owners == [("Maria", 3)] and boiler == 0
