@@ -110,6 +110,14 @@ class TrustpulseSettings(dg.ConfigurableResource):
     )
     chunk_rows: int = Field(default=50_000, description="Records per chunk when streaming large dumps.")
     scoring: ScoringConfig = Field(default_factory=ScoringConfig, description="Responsiveness and trust.")
+    max_quarantine_share: float = Field(
+        default=0.25, description="Asset check: the share of raw records quarantined may not exceed this."
+    )
+    max_sentiment_drift: float = Field(
+        default=0.2,
+        description="Asset check: total-variation distance between this and the previous sentiment label mix.",
+    )
+    freshness_hours: float = Field(default=8 * 24, description="Asset check: published tables older than this fail.")
 
     # ---- derived paths -------------------------------------------------------------------------
     @property
