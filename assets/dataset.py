@@ -8,7 +8,7 @@ and, per dump, raw records = kept + duplicates + quarantined still holds.
 import dagster as dg
 import polars as pl
 
-from assets.ingest import DUMPS, raw_mentions
+from assets.ingest import DUMPS, MANIFEST_SCHEMA, raw_mentions
 from assets.mentions import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA
 from trustpulse.metadata import table_metadata
 from trustpulse.readers import RAW_SCHEMA
@@ -49,12 +49,10 @@ def dedupe_across_dumps(mentions: pl.DataFrame, duplicates: pl.DataFrame) -> tup
 
 
 def accounting_table(
-    raw: pl.DataFrame, mentions: pl.DataFrame, quarantine: pl.DataFrame, duplicates: pl.DataFrame
+    manifest: pl.DataFrame, mentions: pl.DataFrame, quarantine: pl.DataFrame, duplicates: pl.DataFrame
 ) -> pl.DataFrame:
-    """Per dump: raw records and where each one went."""
-    per_dump = raw.group_by("dump_file", "dump_key").agg(
-        pl.col("source_format").first(), pl.len().cast(pl.Int64).alias("raw_records")
-    )
+    """Per dump (`manifest`: dump_file, dump_key, source_format, raw_records): where each record went."""
+    per_dump = manifest.select("dump_file", "dump_key", "source_format", "raw_records")
     for name, table in (("kept", mentions), ("duplicates", duplicates), ("quarantined", quarantine)):
         counts = table.group_by("dump_key").agg(pl.len().cast(pl.Int64).alias(name))
         per_dump = per_dump.join(counts, on="dump_key", how="left").with_columns(pl.col(name).fill_null(0))
@@ -84,7 +82,12 @@ def mention_dataset(context: dg.AssetExecutionContext, settings: TrustpulseSetti
         read_partitions(wh, "duplicates", keys, DUPLICATE_SCHEMA),
     )
     quarantine = read_partitions(wh, "quarantine", keys, QUARANTINE_SCHEMA)
-    accounting = accounting_table(raw, mentions, quarantine, duplicates)
+    manifest = read_partitions(wh, "dump_manifest", keys, MANIFEST_SCHEMA)
+    accounting = accounting_table(manifest, mentions, quarantine, duplicates)
+    if accounting["raw_records"].sum() != raw.height:
+        raise RuntimeError(
+            f"raw_mentions holds {raw.height} records, the dump manifests {accounting['raw_records'].sum()}"
+        )
     unbalanced = accounting.filter(~pl.col("balanced"))
     if unbalanced.height:
         raise RuntimeError(f"accounting does not add up for: {unbalanced['dump_file'].to_list()}")

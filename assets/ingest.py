@@ -18,6 +18,13 @@ from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import partition_path, write_parquet_atomic
 
 DUMPS = dg.DynamicPartitionsDefinition(name="dumps")
+# one row per ingested dump (also for a dump with no records): what the accounting starts from
+MANIFEST_SCHEMA: dict[str, pl.DataType] = {
+    "dump_file": pl.String(),
+    "dump_key": pl.String(),
+    "source_format": pl.String(),
+    "raw_records": pl.Int64(),
+}
 INGEST_GROUP = "ingest"
 
 
@@ -84,6 +91,21 @@ def clean_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettin
     if counts["raw_records"] != counts["kept"] + counts["duplicates"] + counts["quarantined"]:
         raise RuntimeError(f"{key}: accounting does not add up: {counts}")
     context.log.info(f"{key}: {counts}")
+    source = dump_for_key(settings.landing_dir, key)
+    manifest = pl.DataFrame(
+        [
+            {
+                "dump_file": source.name,
+                "dump_key": key,
+                "source_format": raw["source_format"][0]
+                if raw.height
+                else detect_format(source, settings.format_overrides, settings.csv_columns),
+                "raw_records": raw.height,
+            }
+        ],
+        schema=MANIFEST_SCHEMA,
+    )
+    write_parquet_atomic(manifest, partition_path(settings.warehouse_dir, "dump_manifest", key))
     seconds = round(time.perf_counter() - started, 3)
     for name, table, schema in (
         ("mentions", cleaned.mentions, MENTION_SCHEMA),

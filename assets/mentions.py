@@ -84,13 +84,14 @@ class CleanedDump:
         }
 
 
-def _quarantine_reason(row: dict, text: str) -> str | None:
+def _quarantine_reason(row: dict, max_chars: int) -> str | None:
+    """Why a raw record cannot become a mention, judged before its text is cleaned."""
     if row["parse_error"]:
         return f"parse_error: {row['parse_error']}"
     if row["kind"] == "boilerplate":
         return "boilerplate: comment-form or page furniture"
-    if not text:
-        return "empty_text: nothing left after cleaning"
+    if row["text"] is not None and len(row["text"]) > max_chars:
+        return f"text_too_long: {len(row['text']):,} characters > {max_chars:,} (not a mention; kept raw)"
     return None
 
 
@@ -148,8 +149,10 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
     all_rows = raw.sort("record_index").to_dicts()
     quarantine, candidates, texts = [], [], []
     for row in all_rows:
-        text = normalise_text(row["text"], markup=row["platform"] not in PLAIN_TEXT_PLATFORMS)
-        reason = _quarantine_reason(row, text)
+        reason = _quarantine_reason(row, settings.max_text_chars)
+        text = "" if reason else normalise_text(row["text"], markup=row["platform"] not in PLAIN_TEXT_PLATFORMS)
+        if not reason and not text:
+            reason = "empty_text: nothing left after cleaning"
         if reason:
             quarantine.append({**{k: row[k] for k in QUARANTINE_SCHEMA if k in row}, "reason": reason})
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import dagster as dg
@@ -12,7 +13,15 @@ from trustpulse.readers.source import DumpSource
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import partition_path
 
-PARTITIONED_TABLES = ("raw_mentions", "mentions", "quarantine", "duplicates")
+PARTITIONED_TABLES = ("raw_mentions", "mentions", "quarantine", "duplicates", "dump_manifest")
+
+
+DUMPS_TAG = "trustpulse/dumps"  # run tag: the dump-set signature a publish run was computed from
+
+
+def dumps_signature(keys: list[str]) -> str:
+    """One short hash naming a set of dump partitions (what a publish was computed from)."""
+    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

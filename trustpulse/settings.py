@@ -109,6 +109,9 @@ class TrustpulseSettings(dg.ConfigurableResource):
         default=0.6, description="Below this language-id probability the language is 'und'."
     )
     chunk_rows: int = Field(default=50_000, description="Records per chunk when streaming large dumps.")
+    max_text_chars: int = Field(
+        default=200_000, description="A record whose text is longer is quarantined (a page, not a mention)."
+    )
     scoring: ScoringConfig = Field(default_factory=ScoringConfig, description="Responsiveness and trust.")
     max_quarantine_share: float = Field(
         default=0.25, description="Asset check: the share of raw records quarantined may not exceed this."

@@ -64,4 +64,12 @@ def find_duplicates(
             dups[i] = match
         else:
             kept_by_group[key].append(i)
-    return [dups[i] for i in sorted(dups)]
+    # point every duplicate at a kept row (a first occurrence may itself have matched an earlier row)
+    resolved = []
+    for i in sorted(dups):
+        target, seen = dups[i].of_row, {i}
+        while target in dups and target not in seen:
+            seen.add(target)
+            target = dups[target].of_row
+        resolved.append(Duplicate(i, target, dups[i].rule, dups[i].similarity))
+    return resolved

@@ -11,7 +11,9 @@ import phonenumbers
 from trustpulse.cleaning.boilerplate import strip_boilerplate_lines
 from trustpulse.readers.html_reader import html_to_text
 
-EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?!\w)")
+# local part: RFC 5322 "atext" and dots; domain: labels and a letter TLD
+_LOCAL = r"[\w!#$%&'*+/=?^`{|}~.-]"
+EMAIL = re.compile(rf"(?<!{_LOCAL}){_LOCAL}+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}(?!\w)")
 EMAIL_MASK = "[email]"
 PHONE_MASK = "[phone]"
 _HTML_MARKUP = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*\b[^>]*|/[a-zA-Z][a-zA-Z0-9]*\s*)>")

@@ -19,7 +19,7 @@ from trustpulse.readers.csv_reader import is_twcs_header, read_csv, sniff_dialec
 from trustpulse.readers.html_reader import read_html
 from trustpulse.readers.json_reader import read_json_document, read_json_lines, records_from_object
 from trustpulse.readers.schema import RAW_SCHEMA, DumpParseError, records_frame
-from trustpulse.readers.source import DumpSource
+from trustpulse.readers.source import SAMPLE_BYTES, DumpSource
 from trustpulse.settings import SOURCE_FORMATS
 
 __all__ = ["RAW_SCHEMA", "DumpParseError", "DumpSource", "detect_format", "read_dump"]
@@ -43,11 +43,15 @@ def detect_format(
     sample = source.sample_text.lstrip()
     if sample.startswith(("{", "[")):
         # One JSON value per line (JSON lines, or one API response per line) versus one document.
-        first_line, _, rest = sample.partition("\n")
+        first_line, newline, rest = sample.partition("\n")
+        if not newline and len(source.head) == SAMPLE_BYTES:  # the first line is longer than the sample
+            first_line, rest = _first_line_and_more(source)
         try:
             first_is_complete = isinstance(json.loads(first_line), dict)
         except json.JSONDecodeError:
             first_is_complete = False
+        except RecursionError:  # one line nested too deep: still one record per line
+            first_is_complete = True
         return "jsonl" if first_is_complete and rest.strip() else "json"
     if _HTML_TAG.search(sample[:4096]) and sample.startswith("<"):
         return "html"
@@ -60,6 +64,14 @@ def detect_format(
     if len(header) >= 2 and text_column in header:
         return "csv"
     return "blog_text"
+
+
+def _first_line_and_more(source: DumpSource) -> tuple[str, str]:
+    """The whole first line of a dump, and a little of what follows it."""
+    lines = source.lines()
+    first = next(lines, (0, ""))[1]
+    following = next(lines, (0, ""))[1]
+    return first, following[:1000]
 
 
 def _records(source: DumpSource, fmt: str, settings_csv_columns: dict[str, str]) -> Iterator[dict]:
