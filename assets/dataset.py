@@ -13,7 +13,7 @@ from assets.mentions import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA
 from trustpulse.metadata import table_metadata
 from trustpulse.readers import RAW_SCHEMA
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import read_partitions, table_path, write_parquet_atomic
+from trustpulse.storage import dump_is_complete, read_partitions, table_path, write_parquet_atomic
 
 ACCOUNTING_SCHEMA: dict[str, pl.DataType] = {
     "dump_file": pl.String(),
@@ -74,8 +74,9 @@ def accounting_table(
 def mention_dataset(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dg.MaterializeResult:
     """warehouse/{raw_mentions,mentions,quarantine,duplicates,ingest_accounting}.parquet for the dumps
     currently registered (one partition each)."""
-    keys = context.instance.get_dynamic_partitions(DUMPS.name)
     wh = settings.warehouse_dir
+    registered = context.instance.get_dynamic_partitions(DUMPS.name)
+    keys = [k for k in registered if dump_is_complete(wh, k)]  # a dump whose ingest was cut off waits
     raw = read_partitions(wh, "raw_mentions", keys, RAW_SCHEMA)
     mentions, duplicates = dedupe_across_dumps(
         read_partitions(wh, "mentions", keys, MENTION_SCHEMA),
@@ -99,7 +100,7 @@ def mention_dataset(context: dg.AssetExecutionContext, settings: TrustpulseSetti
         ("ingest_accounting", accounting),
     ):
         write_parquet_atomic(table, table_path(wh, name))
-    missing = sorted(set(keys) - set(accounting["dump_key"].to_list()))
+    missing = sorted(set(registered) - set(keys))
     if missing:
         context.log.warning(f"dumps registered but not ingested (failed or pending): {missing}")
     return dg.MaterializeResult(

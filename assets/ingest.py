@@ -92,25 +92,27 @@ def clean_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettin
         raise RuntimeError(f"{key}: accounting does not add up: {counts}")
     context.log.info(f"{key}: {counts}")
     source = dump_for_key(settings.landing_dir, key)
+    fmt = (
+        raw["source_format"][0]
+        if raw.height
+        else detect_format(source, settings.format_overrides, settings.csv_columns)
+    )
+    tables = {
+        "mentions": cleaned.mentions.cast(MENTION_SCHEMA),
+        "quarantine": cleaned.quarantine.cast(QUARANTINE_SCHEMA),
+        "duplicates": cleaned.duplicates.cast(DUPLICATE_SCHEMA),
+    }
+    paths = {
+        name: write_parquet_atomic(t, partition_path(settings.warehouse_dir, name, key)) for name, t in tables.items()
+    }
+    # the manifest goes last: its presence marks the dump's partition as complete (see storage.dump_is_complete)
     manifest = pl.DataFrame(
-        [
-            {
-                "dump_file": source.name,
-                "dump_key": key,
-                "source_format": raw["source_format"][0]
-                if raw.height
-                else detect_format(source, settings.format_overrides, settings.csv_columns),
-                "raw_records": raw.height,
-            }
-        ],
+        [{"dump_file": source.name, "dump_key": key, "source_format": fmt, "raw_records": raw.height}],
         schema=MANIFEST_SCHEMA,
     )
     write_parquet_atomic(manifest, partition_path(settings.warehouse_dir, "dump_manifest", key))
     seconds = round(time.perf_counter() - started, 3)
-    for name, table, schema in (
-        ("mentions", cleaned.mentions, MENTION_SCHEMA),
-        ("quarantine", cleaned.quarantine, QUARANTINE_SCHEMA),
-        ("duplicates", cleaned.duplicates, DUPLICATE_SCHEMA),
-    ):
-        path = write_parquet_atomic(table.cast(schema), partition_path(settings.warehouse_dir, name, key))
-        yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(table, path, **counts, seconds=seconds))
+    for name, table in tables.items():
+        yield dg.MaterializeResult(
+            asset_key=name, metadata=table_metadata(table, paths[name], **counts, seconds=seconds)
+        )

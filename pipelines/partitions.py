@@ -11,10 +11,7 @@ from assets.ingest import DUMPS
 from trustpulse.landing import landed_dumps
 from trustpulse.readers.source import DumpSource
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import partition_path
-
-PARTITIONED_TABLES = ("raw_mentions", "mentions", "quarantine", "duplicates", "dump_manifest")
-
+from trustpulse.storage import DUMP_TABLES, partition_path
 
 DUMPS_TAG = "trustpulse/dumps"  # run tag: the dump-set signature a publish run was computed from
 
@@ -43,6 +40,6 @@ def sync_dump_partitions(instance: dg.DagsterInstance, settings: TrustpulseSetti
         instance.add_dynamic_partitions(DUMPS.name, added)
     for key in removed:
         instance.delete_dynamic_partition(DUMPS.name, key)
-        for table in PARTITIONED_TABLES:
+        for table in DUMP_TABLES:
             partition_path(settings.warehouse_dir, table, key).unlink(missing_ok=True)
     return DumpSync(current=current, added=added, removed=removed)

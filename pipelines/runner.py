@@ -17,7 +17,7 @@ import dagster as dg
 from pipelines.definitions import build_definitions
 from pipelines.partitions import DUMPS_TAG, dumps_signature, sync_dump_partitions
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import partition_path
+from trustpulse.storage import dump_is_complete
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -69,8 +69,7 @@ def run_pipeline(
         total = len(sync.current)
         progress(f"{total} dump(s) in {settings.landing_dir}")
         for n, dump in enumerate(sync.current, start=1):
-            have_files = partition_path(settings.warehouse_dir, "mentions", dump.key).exists()
-            if not force and dump.key in done and have_files:
+            if not force and dump.key in done and dump_is_complete(settings.warehouse_dir, dump.key):
                 report.skipped.append(dump.name)
                 progress(f"[{n}/{total}] {dump.name}: unchanged, already ingested")
                 continue

@@ -34,6 +34,14 @@ def partition_path(warehouse_dir: Path, table: str, dump_key: str) -> Path:
     return warehouse_dir / "partitions" / table / f"{dump_key}.parquet"
 
 
+# per-dump partition tables; `dump_manifest` is written last and marks a dump's partition as complete
+DUMP_TABLES = ("raw_mentions", "mentions", "quarantine", "duplicates", "dump_manifest")
+
+
+def dump_is_complete(warehouse_dir: Path, dump_key: str) -> bool:
+    return all(partition_path(warehouse_dir, table, dump_key).exists() for table in DUMP_TABLES)
+
+
 def table_path(warehouse_dir: Path, table: str) -> Path:
     return warehouse_dir / f"{table}.parquet"
 
