@@ -17,7 +17,7 @@ import dagster as dg
 from pipelines.definitions import build_definitions
 from pipelines.partitions import DUMPS_TAG, dumps_signature, sync_dump_partitions
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import dump_is_complete
+from trustpulse.storage import dump_is_complete, remove_stale_temp_files
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -59,6 +59,8 @@ def run_pipeline(
 ) -> RunReport:
     ensure_dagster_home(settings)
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    if settings.warehouse_dir.exists() and (stale := remove_stale_temp_files(settings.warehouse_dir)):
+        progress(f"removed {stale} temporary file(s) left by an interrupted run")
     defs = build_definitions(settings)
     run_config = None if verbose else QUIET_LOGS
     report = RunReport()

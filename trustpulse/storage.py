@@ -30,6 +30,14 @@ def write_parquet_atomic(df: pl.DataFrame, path: Path) -> Path:
     return path
 
 
+def remove_stale_temp_files(root: Path) -> int:
+    """Delete temporary files left by a writer that was killed before its rename (one writer at a time)."""
+    stale = [p for p in root.rglob(".*.tmp") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
 def partition_path(warehouse_dir: Path, table: str, dump_key: str) -> Path:
     return warehouse_dir / "partitions" / table / f"{dump_key}.parquet"
 
