@@ -1,0 +1,340 @@
+"""Topics: tiny corpora, determinism, the saved model, the taxonomy, the embedding cache, trends, assets.
+
+Corpora are generated here (three themes written from templates); the packaged encoder is used for real
+(offline), each text encoded once per test session.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import polars as pl
+import pytest
+
+from assets.topics import MENTION_TOPICS_SCHEMA, TOPIC_ASSETS, TopicsResource
+from trustpulse.embeddings import Embedder, EmbeddingCache, load_encoder, text_key
+from trustpulse.settings import TrustpulseSettings
+from trustpulse.storage import table_path, write_parquet_atomic
+from trustpulse.topics import (
+    DEFAULT_TAXONOMY,
+    TREND_SCHEMA,
+    TopicConfig,
+    TopicFit,
+    assign_topics,
+    fit_topics,
+    load_topics,
+    map_taxonomy,
+    save_topics,
+    topic_trends,
+)
+
+THEMES = {
+    "pricing": [
+        "the monthly price went up again to ${n}, way too expensive",
+        "charged twice for my order #{n}, still waiting for the refund",
+        "not worth the money at ${n} a month, cancelling my plan",
+        "why is the premium plan ${n} now? the price hike is ridiculous",
+        "they charged me a ${n} fee and refused to refund it",
+    ],
+    "app": [
+        "the app crashes every time I open the settings screen on version {n}",
+        "after update {n} the app freezes on the login screen",
+        "the android app keeps crashing when I upload a photo, bug since version {n}",
+        "app stuck on a blank loading screen again, reinstalled {n} times",
+        "login screen crashes the app on my phone, error code {n}",
+    ],
+    "baking": [
+        "baked sourdough bread with {n} grams of rye flour this morning",
+        "my banana cake recipe needs {n} minutes in the oven at 180 degrees",
+        "kneading the bread dough for {n} minutes makes a better crumb",
+        "chocolate chip cookies with {n} grams of butter and brown sugar",
+        "proofing the pizza dough overnight, {n} hours in the fridge",
+    ],
+}
+SMALL_BERTOPIC = TopicConfig(small_corpus=20, min_topic_size=5, min_topic_share=0.0)
+
+
+def corpus(per_theme: int, seed: int = 0) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    texts, themes = [], []
+    for i in range(per_theme):
+        for theme, templates in THEMES.items():
+            texts.append(templates[i % len(templates)].format(n=rng.randint(2, 999)))
+            themes.append(theme)
+    return texts, themes
+
+
+class CountingEncoder:
+    """The real encoder, counting what it is asked to encode."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def encode(self, sentences: list[str], **kwargs: object) -> np.ndarray:
+        self.calls.append(len(sentences))
+        return load_encoder().encode(sentences, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    return Embedder(cache=EmbeddingCache(tmp_path_factory.mktemp("emb")))
+
+
+def purity(topics: np.ndarray, themes: list[str]) -> float:
+    """Share of documents in their topic's majority theme."""
+    frame = pl.DataFrame({"topic": topics, "theme": themes})
+    majority = frame.group_by("topic", "theme").len().group_by("topic").agg(pl.col("len").max())
+    return majority["len"].sum() / len(themes)
+
+
+# ---- tiny corpora ---------------------------------------------------------------------------------
+
+
+def test_empty_corpus_gives_empty_result() -> None:
+    fit = fit_topics([], np.zeros((0, 384), np.float32))
+    assert fit.method == "empty" and fit.info.height == 0 and len(fit.topics) == 0
+
+
+def test_one_mention(embedder: Embedder, tmp_path: Path) -> None:
+    texts = ["the app crashes when I log in"]
+    fit = fit_topics(texts, embedder.embed(texts))
+    assert fit.topics.tolist() == [0] and fit.n_topics == 1
+    save_topics(fit, texts, tmp_path, TopicConfig())
+    saved = load_topics(tmp_path)
+    assert saved is not None
+    other = ["a completely different sentence"]
+    assert assign_topics(saved, other, embedder.embed(other))["topic_id"].to_list() == [0]
+
+
+def test_stop_words_only_does_not_crash(embedder: Embedder) -> None:
+    texts = ["the and of", "it is", "a an the"]
+    fit = fit_topics(texts, embedder.embed(texts))
+    assert len(fit.topics) == 3
+
+
+def test_twenty_mentions_find_the_themes(embedder: Embedder) -> None:
+    texts, themes = corpus(7)
+    texts, themes = texts[:20], themes[:20]
+    fit = fit_topics(texts, embedder.embed(texts))
+    assert fit.method == "small"
+    assert 2 <= fit.n_topics <= 4
+    assert (fit.topics >= 0).all()
+    assert purity(fit.topics, themes) >= 0.9
+    assert fit.info["topic_label"].str.len_chars().min() > 0
+
+
+# ---- determinism and the saved model ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def umap_fit(embedder: Embedder) -> tuple[list[str], list[str], TopicFit]:
+    """UMAP + HDBSCAN on 60 mentions (the small-corpus switch lowered), fitted once for the module."""
+    texts, themes = corpus(20)
+    return texts, themes, fit_topics(texts, embedder.embed(texts), SMALL_BERTOPIC)
+
+
+def majority_theme(topics: np.ndarray, themes: list[str]) -> dict[int, str]:
+    frame = pl.DataFrame({"topic": topics, "theme": themes})
+    top = frame.group_by("topic", "theme").len().sort("len", "theme", descending=True)
+    return dict(top.unique("topic", keep="first").select("topic", "theme").iter_rows())
+
+
+def test_same_input_same_topics(embedder: Embedder, umap_fit: tuple[list[str], list[str], TopicFit]) -> None:
+    texts, themes, first = umap_fit
+    second = fit_topics(texts, embedder.embed(texts), SMALL_BERTOPIC)
+    assert first.method == second.method == "bertopic"
+    assert first.topics.tolist() == second.topics.tolist()
+    assert first.info.equals(second.info)
+    assert purity(first.topics, themes) >= 0.9
+    small = [fit_topics(texts, embedder.embed(texts)) for _ in range(2)]
+    assert small[0].method == "small" and small[0].topics.tolist() == small[1].topics.tolist()
+    assert purity(small[0].topics, themes) >= 0.9
+
+
+def test_saved_model_assigns_new_mentions(
+    embedder: Embedder, tmp_path: Path, umap_fit: tuple[list[str], list[str], TopicFit]
+) -> None:
+    texts, themes, fit = umap_fit
+    assert (fit.topics >= 0).all()  # outliers reassigned
+    version = save_topics(fit, texts, tmp_path, SMALL_BERTOPIC)
+    assert (version / "bertopic" / "topic_embeddings.safetensors").is_file()
+    saved = load_topics(tmp_path)
+    assert saved is not None and saved.manifest["method"] == "bertopic"
+
+    # the texts it was fitted on keep their topics
+    again = assign_topics(saved, texts, embedder.embed(texts))
+    assert again["topic_id"].to_list() == fit.topics.tolist()
+    assert set(again["assigned"]) == {"fitted"}
+
+    # new texts go to a topic of their theme
+    new_texts, new_themes = corpus(5, seed=99)
+    new_texts = [f"{t} today" for t in new_texts]
+    new = assign_topics(saved, new_texts, embedder.embed(new_texts))
+    assert set(new["assigned"]) == {"nearest"}
+    theme_of = majority_theme(fit.topics, themes)
+    hits = sum(theme_of[got] == t for t, got in zip(new_themes, new["topic_id"], strict=True))
+    assert hits / len(new_themes) >= 0.9
+    # and a loaded model assigns the same way every time
+    assert assign_topics(saved, new_texts, embedder.embed(new_texts)).equals(new)
+
+
+# ---- taxonomy --------------------------------------------------------------------------------------
+
+
+def test_taxonomy_maps_zero_shot(embedder: Embedder) -> None:
+    texts = [
+        "I want a refund, the prices are far too high for what you get",
+        "customer support never answered my complaint, three days on hold",
+        "the new CEO and the management treat their employees badly",
+        "they hid the data breach and lied to customers about it",
+    ]
+    mapped = map_taxonomy(embedder.embed(texts), DEFAULT_TAXONOMY, embedder.embed)
+    assert mapped["taxonomy_label"].to_list() == [
+        "pricing and value",
+        "customer service",
+        "leadership and culture",
+        "trust and transparency",
+    ]
+    assert mapped["taxonomy_score"].is_between(-1, 1).all()
+    high = map_taxonomy(embedder.embed(texts), DEFAULT_TAXONOMY, embedder.embed, min_score=0.99)
+    assert high["taxonomy_label"].null_count() == len(texts)
+
+
+# ---- embedding cache -------------------------------------------------------------------------------
+
+
+def test_embedding_cache_encodes_each_text_once(tmp_path: Path) -> None:
+    encoder = CountingEncoder()
+    texts = ["refund please", "app crashed", "refund please", "sourdough bread"]
+    first = Embedder(encoder=encoder, cache=EmbeddingCache(tmp_path))
+    X = first.embed(texts)
+    assert encoder.calls == [3] and X.shape == (4, 384)
+    assert np.array_equal(X[0], X[2])
+    # a later process (a new Embedder on the same directory) encodes nothing
+    second = Embedder(encoder=encoder, cache=EmbeddingCache(tmp_path))
+    assert np.array_equal(second.embed(texts), X)
+    assert encoder.calls == [3] and second.n_encoded == 0 and second.n_cached == 3
+    second.embed([*texts, "new text"])
+    assert encoder.calls == [3, 1]
+    assert len(EmbeddingCache(tmp_path)) == 4
+    assert text_key("a") != text_key("b")
+
+
+# ---- trends ----------------------------------------------------------------------------------------
+
+
+def _trend_inputs() -> tuple[pl.DataFrame, pl.DataFrame]:
+    start = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday
+    rows = []
+    # topic 0 steady (20 a week), topic 1 jumps from 2 to 30 in week 2, one undated mention
+    for week, (steady, jumpy) in enumerate([(20, 2), (20, 30)]):
+        for i in range(steady + jumpy):
+            rows.append(
+                {
+                    "mention_id": f"w{week}-{i}",
+                    "topic_id": 0 if i < steady else 1,
+                    "topic_label": "steady" if i < steady else "jumpy",
+                    "created_at": start + timedelta(days=7 * week, hours=i),
+                }
+            )
+    rows.append({"mention_id": "undated", "topic_id": 0, "topic_label": "steady", "created_at": None})
+    frame = pl.DataFrame(rows, schema_overrides={"created_at": pl.Datetime("us", "UTC")})
+    return frame.select("mention_id", "topic_id", "topic_label"), frame.select("mention_id", "created_at")
+
+
+def test_trends_flag_rising_topics_without_sentiment() -> None:
+    topics, mentions = _trend_inputs()
+    trends = topic_trends(topics, mentions)
+    assert trends.schema == pl.Schema(TREND_SCHEMA)
+    assert trends.height == 4 and trends["mentions"].sum() == 72  # undated left out
+    week2 = trends.filter(pl.col("period_start") == pl.col("period_start").max())
+    assert week2.filter(pl.col("topic_id") == 1)["rising"].item() is True
+    assert week2.filter(pl.col("topic_id") == 0)["rising"].item() is False
+    assert week2.filter(pl.col("topic_id") == 1)["growth"].item() == pytest.approx(14.0)
+    assert trends["net_sentiment"].null_count() == 4 and trends["n_negative"].null_count() == 4
+
+
+def test_trends_with_sentiment_mix() -> None:
+    topics, mentions = _trend_inputs()
+    sentiment = topics.select(
+        "mention_id",
+        label=pl.when(pl.col("topic_id") == 1).then(pl.lit("negative")).otherwise(pl.lit("positive")),
+    )
+    trends = topic_trends(topics, mentions, sentiment, period="month")
+    jumpy = trends.filter(pl.col("topic_id") == 1).row(0, named=True)
+    assert jumpy["n_negative"] == 32 and jumpy["net_sentiment"] == -1.0
+    assert topic_trends(topics.head(0), mentions).height == 0
+
+
+# ---- Dagster assets --------------------------------------------------------------------------------
+
+
+def _write_mentions(root: Path, texts: list[str]) -> None:
+    start = datetime(2026, 10, 5, tzinfo=UTC)
+    df = pl.DataFrame(
+        {
+            "mention_id": pl.Series([f"m{i}" for i in range(len(texts))], dtype=pl.String),
+            "text": pl.Series(texts, dtype=pl.String),
+            "created_at": [start + timedelta(hours=7 * i) for i in range(len(texts))],
+            "brand": [["Acme"]] * len(texts),
+            "is_owner": [False] * len(texts),
+            "platform": pl.Series(["twitter"] * len(texts), dtype=pl.String),
+        },
+        schema_overrides={"created_at": pl.Datetime("us", "UTC"), "brand": pl.List(pl.String)},
+    )
+    settings = TrustpulseSettings(data_root=str(root))
+    write_parquet_atomic(df, table_path(settings.warehouse_dir, "mentions"))
+
+
+def _materialise(root: Path, **topics_config: object) -> dict[str, dict]:
+    result = dg.materialize(
+        TOPIC_ASSETS,
+        resources={
+            "settings": TrustpulseSettings(data_root=str(root)),
+            "topics": TopicsResource(**topics_config),
+        },
+    )
+    assert result.success
+    return {
+        ev.asset_key.to_user_string(): {k: getattr(v, "value", v) for k, v in ev.materialization.metadata.items()}
+        for ev in result.get_asset_materialization_events()
+    }
+
+
+def test_assets_materialise_assign_and_refit(tmp_path: Path, embedder: Embedder) -> None:
+    texts, _ = corpus(10)
+    _write_mentions(tmp_path, texts)
+    meta = _materialise(tmp_path)
+    version = meta["topic_model"]["model_version"]
+    wh = tmp_path / "warehouse"
+    mention_topics = pl.read_parquet(wh / "mention_topics.parquet")
+    assert mention_topics.schema == pl.Schema(MENTION_TOPICS_SCHEMA)
+    assert mention_topics.height == 30 and mention_topics["topic_label"].null_count() == 0
+    trends = pl.read_parquet(wh / "topic_trends.parquet")
+    assert trends["mentions"].sum() == 30 and trends["net_sentiment"].null_count() == trends.height
+    assert (tmp_path / "cache" / "embeddings").is_dir()
+
+    # new dumps are assigned to the saved model, and nothing already seen is encoded again
+    more, _ = corpus(12, seed=5)
+    _write_mentions(tmp_path, texts + more[30:])
+    meta = _materialise(tmp_path)
+    assert meta["topic_model"]["model_version"] == version
+    assert meta["mention_topics"]["assigned_to_saved_model"] == 6
+    assert meta["mention_topics"]["texts_encoded"] == 6
+
+    # refitting is explicit
+    meta = _materialise(tmp_path, refit=True)
+    assert meta["topic_model"]["model_version"] != version
+    assert meta["mention_topics"]["assigned_to_saved_model"] == 0
+
+
+def test_assets_on_no_mentions(tmp_path: Path) -> None:
+    _write_mentions(tmp_path, [])
+    meta = _materialise(tmp_path)
+    assert meta["topic_model"]["method"] == "empty"
+    assert pl.read_parquet(tmp_path / "warehouse" / "mention_topics.parquet").height == 0
+    assert pl.read_parquet(tmp_path / "warehouse" / "topic_trends.parquet").height == 0

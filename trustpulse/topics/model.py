@@ -1,0 +1,288 @@
+"""Fit a topic model after BERTopic's recipe, sized to the corpus.
+
+- 0 documents: nothing to fit (`method="empty"`).
+- fewer than `small_corpus` documents: UMAP and HDBSCAN need more points than that, so PCA (or nothing,
+  below 10 documents) reduces the embeddings and KMeans clusters them, with k picked by cosine silhouette
+  (`method="small"`); no outliers.
+- otherwise: UMAP (seeded, so single-threaded; fitted on at most `umap_sample` documents and the rest
+  transformed) + HDBSCAN with a minimum topic size that grows with the corpus, then outliers reassigned
+  to the nearest topic embedding (`method="bertopic"`).
+
+Keywords always come from BERTopic's class-based TF-IDF; a topic's label is its top keywords joined.
+Embeddings are precomputed (see `trustpulse.embeddings`) and passed in.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from trustpulse.topics.config import TopicConfig
+
+log = logging.getLogger(__name__)
+
+OUTLIER = -1
+OUTLIER_LABEL = "outliers"
+TOPIC_INFO_SCHEMA: dict[str, pl.DataType] = {
+    "topic_id": pl.Int64(),
+    "topic_label": pl.String(),
+    "keywords": pl.List(pl.String()),
+    "size": pl.Int64(),
+}
+
+
+@dataclass
+class TopicFit:
+    """A fitted model and the training documents' assignments (aligned with the input)."""
+
+    model: Any | None  # bertopic.BERTopic, None when nothing could be fitted
+    topics: np.ndarray  # int64, -1 = outlier
+    probabilities: np.ndarray  # float64 in [0, 1]
+    info: pl.DataFrame  # TOPIC_INFO_SCHEMA, one row per topic (outliers included when present)
+    method: str  # empty | degenerate | small | bertopic
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_topics(self) -> int:
+        return int(self.info.filter(pl.col("topic_id") != OUTLIER).height)
+
+
+class SampledUMAP:
+    """UMAP fitted on a seeded sample of at most `max_fit` rows; all rows are then embedded.
+
+    UMAP's memory and time grow with the corpus (and a seeded UMAP runs on one core); a few tens of
+    thousands of documents describe the manifold well enough for topic discovery.
+    """
+
+    def __init__(self, max_fit: int, seed: int, **umap_kwargs: Any) -> None:
+        from umap import UMAP
+
+        self.max_fit = max_fit
+        self.seed = seed
+        # spectral initialisation is not reproducible (ARPACK start vector), and fails on corpora with many
+        # repeated texts; PCA initialisation is deterministic
+        self.umap = UMAP(random_state=seed, init="pca", **umap_kwargs)
+
+    def fit_transform(self, X: np.ndarray, y: Any = None) -> np.ndarray:
+        n = X.shape[0]
+        if n <= self.max_fit:
+            return self.umap.fit_transform(X)
+        rng = np.random.default_rng(self.seed)
+        sample = np.sort(rng.choice(n, size=self.max_fit, replace=False))
+        rest = np.setdiff1d(np.arange(n), sample, assume_unique=True)
+        out = np.empty((n, self.umap.n_components), dtype=np.float32)
+        out[sample] = self.umap.fit_transform(X[sample])
+        out[rest] = self.umap.transform(X[rest])
+        return out
+
+    def fit(self, X: np.ndarray, y: Any = None) -> SampledUMAP:
+        self.fit_transform(X)
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return self.umap.transform(X)
+
+
+def _vectorizer(config: TopicConfig, n_docs: int, permissive: bool = False) -> Any:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    if permissive:  # for corpora made only of stop words or very short tokens
+        return CountVectorizer(token_pattern=r"(?u)\b\w+\b")
+    stop = sorted(ENGLISH_STOP_WORDS.union(config.extra_stop_words))
+    # bigrams make readable labels; on big corpora they only cost memory, so keep unigrams there
+    ngrams = (1, 2) if n_docs <= 50_000 else (1, 1)
+    return CountVectorizer(stop_words=stop, ngram_range=ngrams, token_pattern=r"(?u)\b[^\W\d_]{2,}\b")
+
+
+def _choose_k(X: np.ndarray, seed: int) -> int:
+    """KMeans k in [2, min(10, n // 5)] with the best cosine silhouette; 1 below 6 documents or when no
+    split is better than a weak one."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    n = X.shape[0]
+    if n < 6 or np.unique(X[:1000], axis=0).shape[0] < 3:
+        return 1
+    best_k, best_score = 1, 0.05  # a silhouette below this is no structure
+    for k in range(2, max(2, min(10, n // 5)) + 1):
+        labels = KMeans(n_clusters=k, random_state=seed, n_init=10).fit_predict(X)
+        if len(set(labels)) < 2:
+            continue
+        score = silhouette_score(X, labels, metric="cosine", sample_size=min(n, 2000), random_state=seed)
+        if score > best_score + 1e-9:
+            best_k, best_score = k, score
+    return best_k
+
+
+def _components(config: TopicConfig, embeddings: np.ndarray) -> tuple[Any, Any, str]:
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from hdbscan import HDBSCAN
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+
+    n = embeddings.shape[0]
+    if n < config.small_corpus:
+        reducer: Any = (
+            PCA(n_components=min(10, n - 1), random_state=config.seed) if n >= 10 else BaseDimensionalityReduction()
+        )
+        k = _choose_k(embeddings, config.seed)
+        return reducer, KMeans(n_clusters=k, random_state=config.seed, n_init=10), "small"
+    reducer = SampledUMAP(
+        max_fit=config.umap_sample,
+        seed=config.seed,
+        n_neighbors=min(config.n_neighbors, n - 1),
+        n_components=config.n_components,
+        min_dist=0.0,
+        metric="cosine",
+        low_memory=True,
+    )
+    size = config.cluster_size(n)
+    clusterer = HDBSCAN(
+        min_cluster_size=size,
+        min_samples=config.min_samples,
+        metric="euclidean",
+        cluster_selection_method="eom",
+        prediction_data=False,
+        core_dist_n_jobs=1,
+    )
+    return reducer, clusterer, "bertopic"
+
+
+def _normalise(X: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return X / np.where(norms == 0, 1.0, norms)
+
+
+def topic_centroids(topics: np.ndarray, embeddings: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """Sorted topic ids (outliers first when present) and the mean embedding of each, as BERTopic keeps
+    them in `topic_embeddings_`."""
+    ids = sorted(set(int(t) for t in topics))
+    return ids, np.stack([embeddings[topics == t].mean(axis=0) for t in ids])
+
+
+def centroid_similarity(topics: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each document to its own topic's centroid, clipped to [0, 1]."""
+    ids, centroids = topic_centroids(topics, embeddings)
+    sims = _normalise(embeddings) @ _normalise(centroids).T
+    col = np.searchsorted(np.array(ids), topics)
+    return np.clip(sims[np.arange(len(topics)), col], 0.0, 1.0)
+
+
+def topic_info(model: Any, config: TopicConfig) -> pl.DataFrame:
+    """One row per topic: id, label (top keywords joined), keywords, size."""
+    rows, seen = [], set()
+    for topic_id, size in sorted(model.topic_sizes_.items()):
+        words = [w for w, _ in (model.get_topic(topic_id) or []) if w][: config.top_n_words]
+        label = OUTLIER_LABEL if topic_id == OUTLIER else ", ".join(words[: config.label_words]) or "misc"
+        if label in seen:  # two topics with the same top words (e.g. one canned reply, two brands)
+            label = f"{label} ({topic_id})"
+        seen.add(label)
+        rows.append({"topic_id": int(topic_id), "topic_label": label, "keywords": words, "size": int(size)})
+    return pl.DataFrame(rows, schema=TOPIC_INFO_SCHEMA, orient="row")
+
+
+def _bertopic(config: TopicConfig, reducer: Any, clusterer: Any, vectorizer: Any) -> Any:
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    return BERTopic(
+        umap_model=reducer,
+        hdbscan_model=clusterer,
+        vectorizer_model=vectorizer,
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        top_n_words=config.top_n_words,
+        nr_topics=config.nr_topics,
+        calculate_probabilities=False,
+        verbose=False,
+    )
+
+
+def _reassign_outliers(
+    model: Any, texts: list[str], topics: np.ndarray, embeddings: np.ndarray, config: TopicConfig
+) -> np.ndarray:
+    """BERTopic's `reduce_outliers(strategy="embeddings")`, then c-TF-IDF and topic embeddings redone."""
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    if OUTLIER not in topics or len(set(topics.tolist())) < 2:
+        return topics
+    new = np.asarray(
+        model.reduce_outliers(
+            texts,
+            topics.tolist(),
+            strategy="embeddings",
+            embeddings=embeddings,
+            threshold=config.outlier_threshold,
+        ),
+        dtype=np.int64,
+    )
+    model.update_topics(
+        texts,
+        topics=new.tolist(),
+        top_n_words=config.top_n_words,
+        vectorizer_model=model.vectorizer_model,
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+    )
+    model.topic_embeddings_ = topic_centroids(new, embeddings)[1]
+    return new
+
+
+def fit_topics(texts: list[str], embeddings: np.ndarray, config: TopicConfig | None = None) -> TopicFit:
+    """Fit on `texts` with their precomputed `embeddings` (one row per text)."""
+    config = config or TopicConfig()
+    texts = list(texts)
+    n = len(texts)
+    if n == 0:
+        return TopicFit(None, np.zeros(0, np.int64), np.zeros(0), pl.DataFrame(schema=TOPIC_INFO_SCHEMA), "empty")
+    embeddings = np.asarray(embeddings, dtype=np.float32)
+    reducer, clusterer, method = _components(config, embeddings)
+    model = None
+    for permissive in (False, True):
+        candidate = _bertopic(config, reducer, clusterer, _vectorizer(config, n, permissive))
+        try:
+            topics, probs = candidate.fit_transform(texts, embeddings=embeddings)
+        except ValueError as err:  # empty vocabulary: stop words only, or no words at all
+            if "vocabulary" not in str(err):
+                raise
+            log.info("topic fit failed (%s); retrying with a permissive vectorizer", err)
+            continue
+        model = candidate
+        break
+    if model is None:
+        topics = np.zeros(n, np.int64)
+        info = pl.DataFrame(
+            [{"topic_id": 0, "topic_label": "misc", "keywords": [], "size": n}],
+            schema=TOPIC_INFO_SCHEMA,
+            orient="row",
+        )
+        return TopicFit(None, topics, np.ones(n), info, "degenerate", {"n_docs": n})
+
+    topics = np.asarray(topics, dtype=np.int64)
+    if method == "bertopic" and (topics == OUTLIER).all():
+        # HDBSCAN found no dense region at all: cluster as a small corpus would be, rather than
+        # calling every mention an outlier
+        log.info("HDBSCAN found no topic in %d documents; falling back to KMeans", n)
+        return fit_topics(texts, embeddings, replace(config, small_corpus=n + 1))
+    clustered = topics != OUTLIER  # placed by the clusterer itself
+    n_outliers = int((~clustered).sum())
+    if config.reduce_outliers and method == "bertopic":
+        topics = _reassign_outliers(model, texts, topics, embeddings, config)
+    else:
+        model.topic_embeddings_ = topic_centroids(topics, embeddings)[1]
+    # probability: HDBSCAN's membership strength where HDBSCAN placed the document, else the cosine
+    # similarity to the topic's centroid (KMeans topics, reassigned outliers)
+    probabilities = centroid_similarity(topics, embeddings)
+    if method == "bertopic" and probs is not None:
+        hdbscan_probs = np.asarray(probs, dtype=np.float64)
+        if hdbscan_probs.shape == (n,):
+            probabilities = np.where(clustered, hdbscan_probs, probabilities)
+    stats = {
+        "n_docs": n,
+        "min_topic_size": config.cluster_size(n) if method == "bertopic" else None,
+        "outliers_before_reduction": n_outliers,
+        "outliers": int((topics == OUTLIER).sum()),
+    }
+    return TopicFit(model, topics, probabilities, topic_info(model, config), method, stats)
