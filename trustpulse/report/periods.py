@@ -1,0 +1,105 @@
+"""The report period: which period the KPIs describe, the one before it, and the timeline of the charts.
+
+Period labels follow the scoring tables: the ISO date a period starts on ('YYYY-MM-DD'), 'all' or 'undated'.
+The grain (day / week / month) is read back from the labels themselves.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from itertools import pairwise
+
+import polars as pl
+
+ALL = "all"
+UNDATED = "undated"
+LATEST = "latest"
+TRUNCATE = {"day": "1d", "week": "1w", "month": "1mo"}
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def is_dated(label: object) -> bool:
+    return isinstance(label, str) and bool(_ISO.match(label))
+
+
+def infer_grain(labels: list[str]) -> str:
+    """'day', 'week' or 'month' from the gaps between period start dates (one label: from its weekday)."""
+    days = sorted(date.fromisoformat(label) for label in set(labels) if is_dated(label))
+    if len(days) >= 2:
+        gap = min((b - a).days for a, b in pairwise(days))
+        return "day" if gap < 7 else "week" if gap < 28 else "month"
+    if days and days[0].weekday() != 0 and days[0].day == 1:
+        return "month"
+    return "week"
+
+
+def period_label(column: str, grain: str) -> pl.Expr:
+    """The period label of a UTC timestamp column, as the scoring stage writes it."""
+    return pl.col(column).dt.truncate(TRUNCATE[grain]).dt.strftime("%Y-%m-%d").fill_null(UNDATED)
+
+
+def describe(label: str | None, grain: str) -> str:
+    """'week of 2 Nov 2026', 'October 2026', '3 Nov 2026', 'all periods'."""
+    if label is None:
+        return "no earlier period"
+    if not is_dated(label):
+        return "all periods" if label == ALL else label
+    day = date.fromisoformat(label)
+    text = f"{day.day} {day:%b %Y}"
+    if grain == "week":
+        return f"week of {text}"
+    if grain == "month":
+        return f"{day:%B %Y}"
+    return text
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    label: str
+    previous: str | None
+    grain: str
+    timeline: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return describe(self.label, self.grain)
+
+    @property
+    def previous_title(self) -> str:
+        return describe(self.previous, self.grain)
+
+    @property
+    def is_all(self) -> bool:
+        return self.label == ALL
+
+
+def resolve_period(requested: str, trust: pl.DataFrame, mention_labels: list[str], grain: str) -> ReportPeriod:
+    """The period the report describes.
+
+    `requested`: 'latest' (or empty) picks the latest period in which the most brands have a trust index (so a
+    half-filled last week does not push the report onto a period with 'not enough data' everywhere); 'all'
+    covers the whole window with no comparison; a period label picks that period.
+    """
+    timeline = tuple(
+        sorted({*(p for p in trust["period"].to_list() if is_dated(p)), *filter(is_dated, mention_labels)})
+    )
+    wanted = (requested or LATEST).strip()
+    if wanted == ALL or not timeline:
+        return ReportPeriod(ALL, None, grain, timeline)
+    if wanted == LATEST:
+        scored = (
+            trust.filter(pl.col("trust_index").is_not_null() & pl.col("period").is_in(list(timeline)))
+            .group_by("period")
+            .agg(pl.col("brand").n_unique().alias("brands"))
+        )
+        if scored.height:
+            best = scored["brands"].max()
+            label = scored.filter(pl.col("brands") == best)["period"].max()
+        else:
+            label = timeline[-1]
+    elif wanted in timeline:
+        label = wanted
+    else:
+        raise ValueError(f"period {wanted!r} has no data; use 'latest', 'all' or one of {list(timeline)}")
+    index = timeline.index(label)
+    return ReportPeriod(label, timeline[index - 1] if index > 0 else None, grain, timeline)
