@@ -17,15 +17,22 @@ install: $(STAMP)
 
 demo: install  ## generate the demo dumps into $(DATA)/landing and run the whole pipeline
 	HF_HUB_OFFLINE=1 $(BIN)/trustpulse demo --data $(DATA)
+	@test -f $(DATA)/reports/latest.html && echo "executive report: $$(realpath $(DATA)/reports/latest.html)"
 
 run: install  ## run the pipeline on whatever is in $(DATA)/landing
 	HF_HUB_OFFLINE=1 $(BIN)/trustpulse run --data $(DATA)
 
 test: install
+	scripts/install_browser.sh
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 ui: install  ## Dagster UI on the same data root and the same persistent DAGSTER_HOME
 	HF_HUB_OFFLINE=1 $(BIN)/trustpulse ui --data $(DATA)
+
+bench: install  ## speed/memory/quality benchmarks -> bench/results/*.json (reads ../shared/data; long)
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/sentiment_bench.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/topics_bench.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/scale_bench.py
 
 lint: install
 	$(BIN)/ruff check .

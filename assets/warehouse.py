@@ -3,11 +3,14 @@
 import dagster as dg
 
 from assets.dataset import mention_dataset
+from assets.scoring import score_tables
+from assets.sentiment import mention_sentiment
+from assets.topics import TOPIC_ASSETS
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import build_duckdb_views
 
 # Every asset that publishes a table under warehouse/ belongs here, so the views are rebuilt after it.
-PUBLISHING_ASSETS = [mention_dataset]
+PUBLISHING_ASSETS = [mention_dataset, mention_sentiment, *TOPIC_ASSETS, *score_tables.keys]
 
 
 @dg.asset(deps=PUBLISHING_ASSETS, group_name="publish", kinds={"duckdb"})
@@ -16,8 +19,5 @@ def warehouse(settings: TrustpulseSettings) -> dg.MaterializeResult:
     tables = {p.stem: p for p in sorted(settings.warehouse_dir.glob("*.parquet"))}
     views = build_duckdb_views(settings.duckdb_path, tables)
     return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(settings.duckdb_path)),
-            "views": dg.MetadataValue.json(views),
-        }
+        metadata={"path": dg.MetadataValue.path(str(settings.duckdb_path)), "views": dg.MetadataValue.json(views)}
     )

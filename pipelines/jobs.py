@@ -1,20 +1,22 @@
-"""Jobs: ingest one dump (a partition), and publish (tables + DuckDB views)."""
+"""Jobs: ingest one dump (a partition); then enrich, score and publish everything downstream."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from assets.dataset import mention_dataset
 from assets.ingest import clean_mentions, raw_mentions
-from assets.warehouse import warehouse
+
+INGEST = dg.AssetSelection.assets(raw_mentions, clean_mentions)
 
 ingest_dump_job = dg.define_asset_job(
     "ingest_dump",
-    selection=dg.AssetSelection.assets(raw_mentions, clean_mentions),
+    selection=INGEST,
     description="Read and clean one dump (one partition of the `dumps` dynamic partitions).",
 )
 publish_job = dg.define_asset_job(
     "publish",
-    selection=dg.AssetSelection.assets(mention_dataset, warehouse),
-    description="Publish the ingested dumps as warehouse tables and rebuild warehouse.duckdb.",
+    selection=dg.AssetSelection.all() - INGEST,
+    description="From the ingested dumps: mention tables, sentiment, scores, warehouse.duckdb.",
+    # one process for the whole run: each model resource loads once, not once per step
+    executor_def=dg.in_process_executor,
 )

@@ -60,6 +60,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_run(args)
 
 
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    """One text per line in; CSV out (label,score,p_negative,p_neutral,p_positive), one row per line."""
+    import csv
+
+    from trustpulse.sentiment.model import ModelLoadError, SentimentModel
+
+    label_map = dict(pair.split("=", 1) for pair in args.label_map.split(",")) if args.label_map else None
+    try:
+        model = SentimentModel.load(args.model, label_map=label_map)
+    except ModelLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    scores = model.score_texts(lines, batch_size=args.batch_size, progress=True)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["label", "score", "p_negative", "p_neutral", "p_positive"])
+    for row in scores.iter_rows(named=True):
+        writer.writerow([row["label"], *(f"{row[k]:.6f}" for k in ("score", "p_negative", "p_neutral", "p_positive"))])
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     """Start `dagster dev` on the same data root and persistent DAGSTER_HOME as `trustpulse run`."""
     import os
@@ -89,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--scale", type=float, default=1.0, help="1.0 gives about 2,500 mentions")
+    sentiment = sub.add_parser("sentiment", help="score one text per line of FILE; CSV on stdout")
+    sentiment.add_argument("file", help="a text file, one text per line ('-' for stdin)")
+    sentiment.add_argument(
+        "--model",
+        default="trustpulse-minilm-sentiment",
+        help="our packaged model, or a Hugging Face model id / local path",
+    )
+    sentiment.add_argument("--label-map", default="", help="model label=our label pairs, e.g. LABEL_0=negative,...")
+    sentiment.add_argument("--batch-size", type=int, default=64)
+    sentiment.set_defaults(func=cmd_sentiment)
     ui = sub.add_parser("ui", help="start the Dagster UI on the data root")
     ui.add_argument("--data", help="data root (default: $TRUSTPULSE_DATA, else ./data)")
     ui.add_argument("--host", default="127.0.0.1")

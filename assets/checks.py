@@ -1,0 +1,106 @@
+"""Asset checks: the contract, uniqueness, the accounting, the quarantine ceiling, sentiment drift and
+freshness. Rules live in `trustpulse.checks`; these wrappers read the published tables."""
+
+import time
+
+import dagster as dg
+import polars as pl
+
+from assets.dataset import ACCOUNTING_SCHEMA, mention_dataset
+from assets.mentions import MENTION_SCHEMA
+from assets.sentiment import SENTIMENT_SCHEMA, mention_sentiment
+from trustpulse.checks import (
+    contract_violations,
+    duplicated_values,
+    label_shares,
+    quarantine_share,
+    total_variation,
+    unbalanced_dumps,
+)
+from trustpulse.settings import TrustpulseSettings
+from trustpulse.storage import table_path
+
+
+def _read(settings: TrustpulseSettings, table: str) -> pl.DataFrame:
+    return pl.read_parquet(table_path(settings.warehouse_dir, table))
+
+
+@dg.asset_check(asset=mention_dataset, description="mentions.parquet has every contract column with its type.")
+def mentions_contract(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+    problems = contract_violations(_read(settings, "mentions"), MENTION_SCHEMA)
+    return dg.AssetCheckResult(passed=not problems, metadata={"problems": dg.MetadataValue.json(problems)})
+
+
+@dg.asset_check(asset=mention_dataset, description="mention_id is unique in mentions.parquet.")
+def mention_id_unique(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+    dupes = duplicated_values(_read(settings, "mentions"), "mention_id")
+    return dg.AssetCheckResult(passed=not dupes, metadata={"duplicated": len(dupes), "examples": dupes[:10]})
+
+
+@dg.asset_check(asset=mention_dataset, description="Per dump: raw records = kept + duplicates + quarantined.")
+def accounting_balanced(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+    accounting = _read(settings, "ingest_accounting")
+    bad = unbalanced_dumps(accounting) + contract_violations(accounting, ACCOUNTING_SCHEMA)
+    return dg.AssetCheckResult(
+        passed=not bad,
+        metadata={"unbalanced": dg.MetadataValue.json(bad), "raw_records": int(accounting["raw_records"].sum())},
+    )
+
+
+@dg.asset_check(asset=mention_dataset, description="The quarantined share of raw records is under the ceiling.")
+def quarantine_under_ceiling(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+    share = quarantine_share(_read(settings, "ingest_accounting"))
+    return dg.AssetCheckResult(
+        passed=share <= settings.max_quarantine_share,
+        metadata={"quarantined_share": round(share, 4), "ceiling": settings.max_quarantine_share},
+    )
+
+
+@dg.asset_check(
+    asset=mention_sentiment,
+    description="Sentiment label mix moved less than the drift threshold "
+    "(total-variation distance) since the previous materialisation.",
+)
+def sentiment_drift(context: dg.AssetCheckExecutionContext, settings: TrustpulseSettings) -> dg.AssetCheckResult:
+    sentiment = _read(settings, "mention_sentiment")
+    problems = contract_violations(sentiment, SENTIMENT_SCHEMA)
+    current = label_shares(sentiment)
+    records = context.instance.fetch_materializations(mention_sentiment.key, limit=2).records
+    previous: dict[str, float] = {}
+    if len(records) == 2:
+        meta = records[1].asset_materialization.metadata if records[1].asset_materialization else {}
+        if "label_shares" in meta:
+            previous = dict(meta["label_shares"].value)
+    drift = total_variation(previous, current) if previous else 0.0
+    return dg.AssetCheckResult(
+        passed=not problems and drift <= settings.max_sentiment_drift,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "drift": round(drift, 4),
+            "threshold": settings.max_sentiment_drift,
+            "previous": dg.MetadataValue.json(previous),
+            "current": dg.MetadataValue.json(current),
+            "problems": dg.MetadataValue.json(problems),
+        },
+    )
+
+
+@dg.asset_check(asset=mention_dataset, description="The published mention tables are fresher than the limit.")
+def mentions_fresh(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+    path = table_path(settings.warehouse_dir, "mentions")
+    age_hours = (time.time() - path.stat().st_mtime) / 3600 if path.exists() else float("inf")
+    return dg.AssetCheckResult(
+        passed=age_hours <= settings.freshness_hours,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"age_hours": round(age_hours, 2) if path.exists() else -1, "limit_hours": settings.freshness_hours},
+    )
+
+
+ASSET_CHECKS = [
+    mentions_contract,
+    mention_id_unique,
+    accounting_balanced,
+    quarantine_under_ceiling,
+    sentiment_drift,
+    mentions_fresh,
+]

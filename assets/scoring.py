@@ -1,0 +1,67 @@
+"""Stage `score`: needs_answer, unanswered, responsiveness, trust_index and trust_drivers.
+
+Pure logic in `trustpulse.scoring`; definitions and parameters in docs/methodology.md.
+"""
+
+import time
+
+import dagster as dg
+import polars as pl
+
+from trustpulse.brands import load_brandbook
+from trustpulse.metadata import table_metadata
+from trustpulse.scoring.score import Scores, score_mentions
+from trustpulse.settings import TrustpulseSettings
+from trustpulse.storage import table_path, write_parquet_atomic
+
+SCORE_TABLES = ("needs_answer", "unanswered", "responsiveness", "trust_index", "trust_drivers")
+SCORE_DESCRIPTIONS = {
+    "needs_answer": "One row per audience mention that needs an answer: owner, reason, answered, response time.",
+    "unanswered": "The open needs_answer mentions, worst (most negative, most recent) first.",
+    "responsiveness": "Per owner x period (and per platform / topic): response rate with Wilson 95% bounds, "
+    "response times, abandonment, personal replies, sentiment recovery.",
+    "trust_index": "Per brand x period: ability, benevolence, integrity and the trust index, with bootstrap 95% "
+    "bounds.",
+    "trust_drivers": "Per brand x period x component: the mentions that moved it most.",
+}
+
+
+def _headline(scores: Scores) -> dict[str, float]:
+    """Numbers the UI can plot over runs: overall response rate and trust index per brand."""
+    out: dict[str, float] = {}
+    overall = scores.responsiveness.filter((pl.col("period") == "all") & (pl.col("cut") == "all"))
+    if overall.height and overall["needs_answer"].sum():
+        out["response_rate"] = float(overall["answered"].sum() / overall["needs_answer"].sum())
+    for row in scores.trust_index.filter(pl.col("period") == "all").iter_rows(named=True):
+        if row["trust_index"] is not None:
+            out[f"trust_index/{row['brand']}"] = round(float(row["trust_index"]), 2)
+    return out
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            name,
+            deps=[dg.AssetKey("mention_dataset"), dg.AssetKey("mention_sentiment"), dg.AssetKey("mention_topics")],
+            group_name="score",
+            kinds={"polars", "parquet"},
+            description=SCORE_DESCRIPTIONS[name],
+        )
+        for name in SCORE_TABLES
+    ],
+)
+def score_tables(context: dg.AssetExecutionContext, settings: TrustpulseSettings):
+    started = time.perf_counter()
+    wh = settings.warehouse_dir
+    mentions = pl.read_parquet(table_path(wh, "mentions"))
+    sentiment = pl.read_parquet(table_path(wh, "mention_sentiment"))
+    topics_path = table_path(wh, "mention_topics")
+    topics = pl.read_parquet(topics_path) if topics_path.exists() else None
+    scores = score_mentions(mentions, sentiment, load_brandbook(settings.brands_path()), settings.scoring, topics)
+    seconds = round(time.perf_counter() - started, 3)
+    headline = _headline(scores)
+    context.log.info(f"scores: {headline}")
+    for name, table in scores.tables().items():
+        path = write_parquet_atomic(table, table_path(wh, name))
+        extra = headline if name in ("responsiveness", "trust_index") else {}
+        yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(table, path, seconds=seconds, **extra))
