@@ -21,6 +21,12 @@ def dumps_signature(keys: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
 
 
+def last_published_signature(instance: dg.DagsterInstance) -> str | None:
+    """The dump-set signature of the last successful publish run (from the CLI or the sensor), if any."""
+    runs = instance.get_runs(dg.RunsFilter(job_name="publish", statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
+    return runs[0].tags.get(DUMPS_TAG) if runs else None
+
+
 @dataclass(frozen=True)
 class DumpSync:
     current: list[DumpSource]

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.definitions import build_definitions
-from pipelines.partitions import DUMPS_TAG, dumps_signature, sync_dump_partitions
+from pipelines.partitions import DUMPS_TAG, dumps_signature, last_published_signature, sync_dump_partitions
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import dump_is_complete, remove_stale_temp_files
 
@@ -85,7 +85,7 @@ def run_pipeline(
                 report.failed[dump.name] = _failure_message(result)
                 progress(f"[{n}/{total}] {dump.name}: FAILED: {report.failed[dump.name]}")
         signature = dumps_signature([d.key for d in sync.current if d.name not in report.failed])
-        if not force and not report.ingested and _last_publish_signature(instance) == signature:
+        if not force and not report.ingested and last_published_signature(instance) == signature:
             progress("no new or changed dumps since the last publish: nothing to recompute")
             report.published = True
             return report
@@ -97,9 +97,3 @@ def run_pipeline(
         if not result.success:
             report.failed["<publish>"] = _failure_message(result)
     return report
-
-
-def _last_publish_signature(instance: dg.DagsterInstance) -> str | None:
-    """The dump-set signature of the last successful publish run, if any."""
-    runs = instance.get_runs(dg.RunsFilter(job_name="publish", statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
-    return runs[0].tags.get(DUMPS_TAG) if runs else None

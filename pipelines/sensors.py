@@ -8,13 +8,11 @@ it requests one `publish` run (sentiment, scores, report, warehouse) for the new
 
 from __future__ import annotations
 
-import json
-
 import dagster as dg
 
 from assets.ingest import DUMPS
 from pipelines.jobs import ingest_dump_job, publish_job
-from pipelines.partitions import DUMPS_TAG, dumps_signature
+from pipelines.partitions import DUMPS_TAG, dumps_signature, last_published_signature
 from trustpulse.landing import landed_dumps
 from trustpulse.settings import TrustpulseSettings
 
@@ -26,7 +24,6 @@ from trustpulse.settings import TrustpulseSettings
     description=__doc__,
 )
 def landing_sensor(context: dg.SensorEvaluationContext, settings: TrustpulseSettings) -> dg.SensorResult:
-    state = json.loads(context.cursor) if context.cursor else {}
     current = {d.key for d in landed_dumps(settings.landing_dir)}
     registered = set(context.instance.get_dynamic_partitions(DUMPS.name))
     added, removed = sorted(current - registered), sorted(registered - current)
@@ -39,23 +36,20 @@ def landing_sensor(context: dg.SensorEvaluationContext, settings: TrustpulseSett
             run_requests=[
                 dg.RunRequest(job_name=ingest_dump_job.name, partition_key=k, run_key=f"ingest-{k}") for k in added
             ],
-            cursor=json.dumps(state),
         )
-    ingested = context.instance.get_materialized_partitions(dg.AssetKey("mentions"))
-    pending = sorted(current - ingested)
-    signature = dumps_signature(sorted(current))
+    pending = sorted(current - context.instance.get_materialized_partitions(dg.AssetKey("mentions")))
     if pending or not current:
         return dg.SensorResult(
-            skip_reason=f"waiting for {len(pending)} dump(s) to be ingested" if pending else "landing/ is empty",
-            cursor=json.dumps(state),
+            skip_reason=f"waiting for {len(pending)} dump(s) to be ingested" if pending else "landing/ is empty"
         )
-    if state.get("published") == signature:
-        return dg.SensorResult(skip_reason="no new dumps since the last publish", cursor=json.dumps(state))
+    signature = dumps_signature(sorted(current))
+    if last_published_signature(context.instance) == signature:
+        return dg.SensorResult(skip_reason="no new dumps since the last publish")
+    # the run key makes Dagster request this publish once, even while it is still running
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(job_name=publish_job.name, run_key=f"publish-{signature}", tags={DUMPS_TAG: signature})
-        ],
-        cursor=json.dumps({**state, "published": signature}),
+        ]
     )
 
 

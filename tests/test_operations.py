@@ -18,6 +18,7 @@ import pytest
 
 from assets import checks
 from assets.ingest import DUMPS
+from pipelines.partitions import DUMPS_TAG, dumps_signature
 from pipelines.sensors import landing_sensor
 from tests.conftest import FIXTURES
 from trustpulse.landing import landed_dumps
@@ -81,8 +82,12 @@ def test_sensor_requests_one_publish_after_ingest(settings, monkeypatch):
     key = first.run_requests[0].partition_key
     monkeypatch.setattr(type(instance), "get_materialized_partitions", lambda self, asset_key, **kw: {key})
     publish = _tick(instance, settings, first.cursor)
-    assert [r.job_name for r in publish.run_requests] == ["publish"]
-    assert not _tick(instance, settings, publish.cursor).run_requests  # once per set of dumps
+    (request,) = publish.run_requests
+    assert request.job_name == "publish" and request.tags[DUMPS_TAG] == dumps_signature([key])
+    assert _tick(instance, settings, None).run_requests[0].run_key == request.run_key  # Dagster dedups by key
+    # once a publish of this set of dumps succeeded (here or from `trustpulse run`), nothing more is asked
+    monkeypatch.setattr("pipelines.sensors.last_published_signature", lambda instance: dumps_signature([key]))
+    assert not _tick(instance, settings, None).run_requests
 
 
 def _with(settings: TrustpulseSettings, **changes) -> TrustpulseSettings:
