@@ -331,6 +331,9 @@ def first_response_buckets(report: Report) -> go.Figure | None:
     return fig
 
 
+TOPIC_LABELS_SHOWN = 6
+
+
 def topic_map(report: Report, min_mentions: int = 20) -> tuple[go.Figure | None, str]:
     """Topics: size (mentions) x net sentiment. Returns the figure and the window it covers."""
     if report.topics is None:
@@ -358,12 +361,15 @@ def topic_map(report: Report, min_mentions: int = 20) -> tuple[go.Figure | None,
     biggest = max(per["mentions"].max() or 1, 1)
     log_x = biggest / max(per["mentions"].min() or 1, 1) > 20
     labels = [h(clip(t, 48)) for t in per["topic_label"].to_list()]
+    # only the largest topics get a printed label (the rest would overlap); every bubble has a hover label
+    shown = [label if rank < TOPIC_LABELS_SHOWN else "" for rank, label in enumerate(labels)]
     fig = go.Figure(
         go.Scatter(
             x=per["mentions"].to_list(),
             y=per["net"].to_list(),
             mode="markers+text",
-            text=labels,
+            text=shown,
+            customdata=labels,
             textposition="top center",
             textfont={"size": 11, "color": MUTED},
             marker={
@@ -375,7 +381,7 @@ def topic_map(report: Report, min_mentions: int = 20) -> tuple[go.Figure | None,
                 "opacity": 0.7,
                 "line": {"color": "white", "width": 1},
             },
-            hovertemplate="%{text}<br>%{x} mentions, net sentiment %{y:+.0f}<extra></extra>",
+            hovertemplate="%{customdata}<br>%{x} mentions, net sentiment %{y:+.0f}<extra></extra>",
             showlegend=False,
         )
     )
