@@ -9,24 +9,38 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 
-def write_parquet_atomic(df: pl.DataFrame, path: Path) -> Path:
-    """Write to a temporary file beside `path`, fsync, then rename: readers never see half a file."""
+@contextmanager
+def atomic_target(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` to write to; on success it is fsynced and renamed onto `path`,
+    so readers never see half a file. A killed writer leaves only a hidden `.*.tmp` file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        df.write_parquet(tmp, compression="zstd", statistics=True)
+        yield tmp
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_parquet_atomic(df: pl.DataFrame, path: Path) -> Path:
+    with atomic_target(path) as tmp:
+        df.write_parquet(tmp, compression="zstd", statistics=True)
+    return path
+
+
+def write_bytes_atomic(data: bytes, path: Path) -> Path:
+    with atomic_target(path) as tmp:
+        tmp.write_bytes(data)
     return path
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
+from trustpulse.scoring.drivers import DRIVER_SCHEMA
+
 UTC_TS = pl.Datetime("us", "UTC")
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
@@ -86,16 +88,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "threads": pl.Int64(),
         "n_audience": pl.Float64(),
     },
-    "trust_drivers": {
-        "brand": pl.String(),
-        "period": pl.String(),
-        "component": pl.String(),
-        "direction": pl.String(),
-        "mention_id": pl.String(),
-        "impact": pl.Float64(),
-        "why": pl.String(),
-        "text": pl.String(),
-    },
+    "trust_drivers": DRIVER_SCHEMA,
     "ingest_accounting": {
         "dump_file": pl.String(),
         "source_format": pl.String(),

@@ -10,10 +10,8 @@ require.js / MathJax / widget / mermaid CDN tags, Plotly's per-figure MathJax CD
 
 import os
 import re
-import shutil
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from trustpulse.report.checks import HtmlCheck, inspect_html
 from trustpulse.report.context import check_run_date
 from trustpulse.report.style import PAGE_CSS
+from trustpulse.storage import write_bytes_atomic
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "reports" / "executive_report.ipynb"
 NOTEBOOK_ENV_VAR = "TRUSTPULSE_REPORT_NOTEBOOK"
@@ -60,29 +59,6 @@ class RenderedReport:
 
 def default_notebook() -> Path:
     return Path(os.environ.get(NOTEBOOK_ENV_VAR) or NOTEBOOK)
-
-
-def _write_atomic(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_bytes(data)
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def _copy_atomic(src: Path, dst: Path) -> Path:
-    tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dst
 
 
 def _drop_noise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -160,9 +136,9 @@ def render_report(
     if check.external_loads:
         raise ReportError(f"the report would load external resources: {check.external_loads[:5]}")
     data = html.encode("utf-8")
-    path = _write_atomic(out_dir / f"{REPORT_NAME}.html", data)
-    nb_path = _write_atomic(out_dir / f"{REPORT_NAME}.ipynb", nbformat.writes(executed).encode("utf-8"))
-    latest = _copy_atomic(path, root / "reports" / "latest.html")
+    path = write_bytes_atomic(data, out_dir / f"{REPORT_NAME}.html")
+    nb_path = write_bytes_atomic(nbformat.writes(executed).encode("utf-8"), out_dir / f"{REPORT_NAME}.ipynb")
+    latest = write_bytes_atomic(data, root / "reports" / "latest.html")
     return RenderedReport(
         path=path,
         latest=latest,
