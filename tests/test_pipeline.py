@@ -157,3 +157,21 @@ def test_seed_shaped_blog_through_the_cli(settings, monkeypatch, name, tmp_path:
         owners = con.execute("select author, count(*) from mentions where is_owner group by 1").fetchall()
         boiler = con.execute("select count(*) from mentions where text ilike '%post a comment%'").fetchone()[0]
     assert owners == [("Maria", 3)] and boiler == 0
+
+
+def test_new_dump_only_ingests_itself_and_updates_the_report(settings, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    settings.landing_dir.mkdir(parents=True)
+    shutil.copy(FIXTURES / "twcs_sample.csv", settings.landing_dir / "first.csv")
+    shutil.copy(FIXTURES / "brands.yaml", settings.root / "brands.yaml")
+    assert cli.main(["run", "--data", str(settings.root)]) == 0
+    first_partition = next((settings.warehouse_dir / "partitions" / "mentions").glob("first.csv*"))
+    stamp = first_partition.stat().st_mtime_ns
+    report_before = (settings.root / "reports" / "latest.html").read_text()
+
+    shutil.copy(FIXTURES / "x_api_response.json", settings.landing_dir / "second.json")
+    assert cli.main(["run", "--data", str(settings.root)]) == 0
+    assert first_partition.stat().st_mtime_ns == stamp  # the earlier dump's partition was not rewritten
+    report_after = (settings.root / "reports" / "latest.html").read_text()
+    assert report_after != report_before
+    assert "second.json" in report_after and "second.json" not in report_before  # data coverage lists it
