@@ -11,6 +11,7 @@ import polars as pl
 
 from assets.mentions import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA, clean_dump
 from trustpulse.brands import load_brandbook
+from trustpulse.cleaning.text import mask_pii, mask_pii_in_raw
 from trustpulse.landing import dump_for_key
 from trustpulse.metadata import table_metadata
 from trustpulse.readers import RAW_SCHEMA, detect_format, read_dump
@@ -18,6 +19,20 @@ from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import partition_path, write_parquet_atomic
 
 DUMPS = dg.DynamicPartitionsDefinition(name="dumps")
+
+
+def mask_raw_pii(raw: pl.DataFrame, region: str) -> pl.DataFrame:
+    """E-mail addresses and phone numbers never reach a parquet file: masked in `raw` and `text` (the
+    untouched original stays in landing/, outside the warehouse)."""
+    if raw.is_empty():
+        return raw
+    texts, raws = raw["text"].to_list(), raw["raw"].to_list()
+    return raw.with_columns(
+        raw=pl.Series([mask_pii_in_raw(r, t, region) for r, t in zip(raws, texts, strict=True)], dtype=pl.String),
+        text=pl.Series([mask_pii(t, region) if t else t for t in texts], dtype=pl.String),
+    )
+
+
 # one row per ingested dump (also for a dump with no records): what the accounting starts from
 MANIFEST_SCHEMA: dict[str, pl.DataType] = {
     "dump_file": pl.String(),
@@ -39,7 +54,7 @@ def raw_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettings
     for chunk in read_dump(source, fmt, settings.csv_columns, settings.chunk_rows):
         chunks.append(chunk)
         context.log.info(f"{source.name}: {sum(c.height for c in chunks):,} records read")
-    raw = pl.concat(chunks) if chunks else pl.DataFrame(schema=RAW_SCHEMA)
+    raw = mask_raw_pii(pl.concat(chunks) if chunks else pl.DataFrame(schema=RAW_SCHEMA), settings.phone_region)
     path = write_parquet_atomic(raw, partition_path(settings.warehouse_dir, "raw_mentions", source.key))
     return dg.MaterializeResult(
         metadata=table_metadata(

@@ -208,3 +208,12 @@ def test_unnamed_post_authors_of_different_blogs_get_different_ids(settings, boo
         assert post["is_owner"] and post["author"] == "post author"
         ids.add(post["author_id"])
     assert len(ids) == 2
+
+
+def test_pii_masked_in_raw_records_without_touching_ids():
+    from trustpulse.cleaning.text import mask_pii_in_raw
+
+    raw = '{"id": "8282173020", "author_id": "4155550100", "text": "call 415-555-0132 or a.b@x.com"}'
+    masked = mask_pii_in_raw(raw, "call 415-555-0132 or a.b@x.com")
+    assert masked == '{"id": "8282173020", "author_id": "4155550100", "text": "call [phone] or [email]"}'
+    assert mask_pii_in_raw('1,"broken, mail x@y.org', None) == '1,"broken, mail [email]'

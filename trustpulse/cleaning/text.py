@@ -45,16 +45,36 @@ def normalise_text(text: str | None, markup: bool = True) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+def _phone_spans(text: str, region: str) -> list[tuple[int, int]]:
+    if not _PHONE_CANDIDATE.search(text):
+        return []
+    matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
+    return [(m.start, m.end) for m in matcher]
+
+
 def mask_pii(text: str, region: str = "US") -> str:
     """Replace e-mail addresses and phone numbers with placeholders."""
     if not text:
         return text
     text = EMAIL.sub(EMAIL_MASK, text)
-    if not _PHONE_CANDIDATE.search(text):
-        return text
-    spans = [
-        (m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
-    ]
-    for start, end in reversed(spans):
+    for start, end in reversed(_phone_spans(text, region)):
         text = text[:start] + PHONE_MASK + text[end:]
     return text
+
+
+def mask_pii_in_raw(raw: str | None, text: str | None, region: str = "US") -> str | None:
+    """Mask, in a raw record, the e-mail addresses and phone numbers that its text holds.
+
+    Raw records are JSON or CSV lines full of numeric ids that a phone matcher would take for numbers, so
+    the PII is found in the record's text and replaced wherever that exact string occurs in the raw
+    record; a record without a parsed text (unparseable) is masked as a whole.
+    """
+    if not raw:
+        return raw
+    if text is None:
+        return mask_pii(raw, region)
+    without_emails = EMAIL.sub(EMAIL_MASK, text)
+    found = EMAIL.findall(text) + [without_emails[s:e] for s, e in _phone_spans(without_emails, region)]
+    for value in sorted(set(found), key=len, reverse=True):
+        raw = raw.replace(value, EMAIL_MASK if "@" in value else PHONE_MASK)
+    return EMAIL.sub(EMAIL_MASK, raw)

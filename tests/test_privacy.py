@@ -1,0 +1,44 @@
+"""Privacy: e-mail addresses and phone numbers never reach a parquet text column or the report; authors
+are pseudonymised with a keyed hash whose key comes from the environment."""
+
+from __future__ import annotations
+
+import shutil
+
+import polars as pl
+
+from tests.conftest import FIXTURES
+from trustpulse import cli
+
+SECRETS = ("maria@example.com", "415-555-0132", "jo.doe+x@mail.example.org", "(212) 555-0175", "dee@corp.example")
+
+
+def test_no_pii_in_any_parquet_column_or_the_report(settings, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("TRUSTPULSE_PSEUDONYM_KEY", "privacy-test-key")
+    settings.landing_dir.mkdir(parents=True)
+    shutil.copy(FIXTURES / "blog_thread.txt", settings.landing_dir / "blog.txt")  # maria@, 415-555-0132
+    (settings.landing_dir / "pii.jsonl").write_text(
+        '{"id": "p1", "text": "Acme refund? write jo.doe+x@mail.example.org or (212) 555-0175", "author": "jo",'
+        ' "created_at": "2024-03-01T10:00:00Z", "platform": "forum"}\n'
+        '{"id": "p2", "text": "broken line from dee@corp.example\n'
+    )
+    assert cli.main(["run", "--data", str(settings.root)]) == 0
+    leaks = []
+    for path in settings.root.rglob("*.parquet"):
+        if "cache" in path.parts or "models" in path.parts:
+            continue
+        df = pl.read_parquet(path)
+        for column, dtype in df.schema.items():
+            if dtype == pl.String:
+                values = "\n".join(v for v in df[column].drop_nulls().to_list())
+                leaks += [f"{path.name}.{column}: {s}" for s in SECRETS if s in values]
+    assert leaks == []
+    report = (settings.root / "reports" / "latest.html").read_text()
+    assert not [s for s in SECRETS if s in report]
+    mentions = pl.read_parquet(settings.warehouse_dir / "mentions.parquet")
+    assert "[email]" in "".join(mentions["text"]) and "[phone]" in "".join(mentions["text"])
+    quarantine = pl.read_parquet(settings.warehouse_dir / "quarantine.parquet")
+    assert any("[email]" in r for r in quarantine["raw"])  # the unparseable line is kept, masked
+    jo = mentions.filter(pl.col("author") == "jo")["author_id"].item()
+    assert jo.startswith("a_") and "jo" not in jo
