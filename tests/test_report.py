@@ -1,6 +1,6 @@
 """The executive report: rendering, offline HTML, escaping, thin data, the Dagster asset, a real browser.
 
-Every test builds its own small data root (parquet tables written with Polars); nothing reads ../shared.
+Every test builds its own small data root (parquet tables written with Polars); nothing reads the development data.
 The browser test needs Debian's chromium at /usr/bin/chromium (scripts/install_browser.sh installs it).
 """
 

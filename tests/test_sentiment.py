@@ -1,4 +1,4 @@
-"""Tests for trustpulse.sentiment (no network, no ../shared data; tiny models where possible)."""
+"""Tests for trustpulse.sentiment (no network, no development data; tiny models where possible)."""
 
 from __future__ import annotations
 
