@@ -70,29 +70,19 @@ def raw_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettings
     )
 
 
+CLEANED_TABLES = {
+    "mentions": "Cleaned mentions of one dump: the mention contract.",
+    "quarantine": "Records that could not be used, with the raw record and the reason.",
+    "duplicates": "Records collapsed into a kept mention, with the rule that matched.",
+}
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            "mentions",
-            deps=[raw_mentions],
-            group_name=INGEST_GROUP,
-            kinds={"polars", "parquet"},
-            description="Cleaned mentions of one dump: the mention contract.",
-        ),
-        dg.AssetSpec(
-            "quarantine",
-            deps=[raw_mentions],
-            group_name=INGEST_GROUP,
-            kinds={"polars", "parquet"},
-            description="Records that could not be used, with the raw record and the reason.",
-        ),
-        dg.AssetSpec(
-            "duplicates",
-            deps=[raw_mentions],
-            group_name=INGEST_GROUP,
-            kinds={"polars", "parquet"},
-            description="Records collapsed into a kept mention, with the rule that matched.",
-        ),
+            name, deps=[raw_mentions], group_name=INGEST_GROUP, kinds={"polars", "parquet"}, description=description
+        )
+        for name, description in CLEANED_TABLES.items()
     ],
     partitions_def=DUMPS,
 )
