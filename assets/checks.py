@@ -6,7 +6,7 @@ import time
 import dagster as dg
 import polars as pl
 
-from assets.dataset import ACCOUNTING_SCHEMA, mention_dataset
+from assets.dataset import mention_dataset
 from assets.mentions import MENTION_SCHEMA
 from assets.sentiment import SENTIMENT_SCHEMA, mention_sentiment
 from trustpulse.checks import (
@@ -19,6 +19,7 @@ from trustpulse.checks import (
 )
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path
+from trustpulse.tables import ACCOUNTING_SCHEMA
 
 
 def _read(settings: TrustpulseSettings, table: str) -> pl.DataFrame:

@@ -14,17 +14,7 @@ from trustpulse.metadata import table_metadata
 from trustpulse.readers import RAW_SCHEMA
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import dump_is_complete, read_partitions, table_path, write_parquet_atomic
-
-ACCOUNTING_SCHEMA: dict[str, pl.DataType] = {
-    "dump_file": pl.String(),
-    "dump_key": pl.String(),
-    "source_format": pl.String(),
-    "raw_records": pl.Int64(),
-    "kept": pl.Int64(),
-    "duplicates": pl.Int64(),
-    "quarantined": pl.Int64(),
-    "balanced": pl.Boolean(),
-}
+from trustpulse.tables import ACCOUNTING_SCHEMA
 
 
 def dedupe_across_dumps(mentions: pl.DataFrame, duplicates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -7,25 +7,12 @@ puts the report's path, size and chart count on the materialisation.
 import dagster as dg
 from pydantic import Field
 
+from trustpulse.report.data import producing_assets
 from trustpulse.report.render import render_report
 from trustpulse.settings import TrustpulseSettings
 
-# The warehouse tables the report reads. `mention_topics` / `topic_trends` (assets/topics.py) are read only
-# when their parquet files exist; Dagster accepts the keys before those assets are in the definitions.
-REPORT_DEPS = [
-    dg.AssetKey(name)
-    for name in (
-        "mention_dataset",
-        "mention_sentiment",
-        "needs_answer",
-        "unanswered",
-        "responsiveness",
-        "trust_index",
-        "trust_drivers",
-        "mention_topics",
-        "topic_trends",
-    )
-]
+# Everything the report reads; `mention_topics` / `topic_trends` are read only when their files exist.
+REPORT_DEPS = [dg.AssetKey(name) for name in producing_assets()]
 
 
 class ReportConfig(dg.Config):

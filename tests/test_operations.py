@@ -97,8 +97,8 @@ def _with(settings: TrustpulseSettings, **changes) -> TrustpulseSettings:
 @pytest.fixture
 def published(settings) -> TrustpulseSettings:
     """A tiny, valid set of published tables."""
-    from assets.dataset import ACCOUNTING_SCHEMA
     from assets.mentions import MENTION_SCHEMA
+    from trustpulse.tables import ACCOUNTING_SCHEMA
 
     wh = settings.warehouse_dir
     mentions = (

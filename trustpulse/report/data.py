@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from trustpulse.scoring.drivers import DRIVER_SCHEMA
+from trustpulse.tables import ACCOUNTING_SCHEMA
 
 UTC_TS = pl.Datetime("us", "UTC")
 
@@ -89,15 +90,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "n_audience": pl.Float64(),
     },
     "trust_drivers": DRIVER_SCHEMA,
-    "ingest_accounting": {
-        "dump_file": pl.String(),
-        "source_format": pl.String(),
-        "raw_records": pl.Int64(),
-        "kept": pl.Int64(),
-        "duplicates": pl.Int64(),
-        "quarantined": pl.Int64(),
-        "balanced": pl.Boolean(),
-    },
+    "ingest_accounting": ACCOUNTING_SCHEMA,
     "mention_topics": {"mention_id": pl.String(), "topic_id": pl.Int64(), "topic_label": pl.String()},
     "topic_trends": {
         "topic_id": pl.Int64(),
@@ -123,6 +116,13 @@ REQUIRED = (
     "ingest_accounting",
 )
 OPTIONAL = ("mention_topics", "topic_trends")
+# the asset that publishes each table, where its name differs from the table's
+PRODUCED_BY = {"mentions": "mention_dataset", "ingest_accounting": "mention_dataset"}
+
+
+def producing_assets() -> list[str]:
+    """The assets whose tables the report reads, in reading order, each once."""
+    return list(dict.fromkeys(PRODUCED_BY.get(name, name) for name in (*REQUIRED, *OPTIONAL)))
 
 
 def _conform(df: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -67,12 +67,11 @@ def main_owner_by_brand(mentions: pl.DataFrame) -> dict[str, str]:
     return {brand: c.most_common(1)[0][0] for brand, c in counts.items()}
 
 
-def build_needs_answer(mentions: pl.DataFrame, sentiment: pl.DataFrame, book: BrandBook) -> pl.DataFrame:
-    """One row per audience mention that needs an answer. `sentiment`: mention_id, label, score."""
-    if mentions.is_empty():
+def build_needs_answer(scored: pl.DataFrame, book: BrandBook) -> pl.DataFrame:
+    """One row per audience mention that needs an answer. `scored`: mentions with sentiment `label`, `score`."""
+    if scored.is_empty():
         return pl.DataFrame(schema=NEEDS_ANSWER_SCHEMA)
-    joined = mentions.join(sentiment.select("mention_id", "label", "score"), on="mention_id", how="left")
-    main_owner = main_owner_by_brand(mentions)
+    main_owner = main_owner_by_brand(scored)
     handle_owner = {
         account.lstrip("@").casefold(): main_owner.get(brand.name, account.lstrip("@"))
         for brand in book.brands
@@ -82,7 +81,7 @@ def build_needs_answer(mentions: pl.DataFrame, sentiment: pl.DataFrame, book: Br
     for brand, owner in main_owner.items():
         brand_of_owner.setdefault(owner, brand)
     out: list[dict] = []
-    for _, thread in joined.sort("thread_id", "position").group_by("thread_id", maintain_order=True):
+    for _, thread in scored.sort("thread_id", "position").group_by("thread_id", maintain_order=True):
         rows = thread.to_dicts()
         by_id = {r["mention_id"]: r for r in rows}
         root_id = rows[0]["mention_id"] if rows[0]["position"] == 0 else None

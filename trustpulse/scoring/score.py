@@ -45,7 +45,7 @@ def score_mentions(
     topics: pl.DataFrame | None = None,
 ) -> Scores:
     scored = with_sentiment(mentions, sentiment)
-    needs = build_needs_answer(mentions, sentiment, book)
+    needs = build_needs_answer(scored, book)
     evidence = thread_evidence(scored, needs, config)
     abandoned_ids = evidence.abandoned_ids
     grains = periods_for(config)

@@ -136,6 +136,27 @@ def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.named_parameters() if v.requires_grad}
 
 
+def evaluate_holdout(
+    model: torch.nn.Module,
+    ho_ids: list[list[int]],
+    ho_y: np.ndarray,
+    pad_id: int,
+    history: list[dict],
+    best: dict,
+    at: dict,
+) -> dict:
+    """Score the held-out split, append it to `history`, and return the best checkpoint so far."""
+    ho_logits = predict_logits(model, ho_ids, pad_id)
+    score, rec = macro_recall(ho_y, ho_logits.argmax(1))
+    history.append({**at, "holdout_macro_recall": score, "holdout_recall": rec})
+    print(
+        f"[eval] step {at['step']} holdout macro-recall {score:.4f} per-class {[round(r, 4) for r in rec]}", flush=True
+    )
+    if score > best["score"]:
+        return {"score": score, "step": at["step"], "state": trainable_state(model), "logits": ho_logits}
+    return best
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--train", type=Path, default=DEFAULT_DATA / "semeval-sentiment" / "train.tsv")
@@ -293,45 +314,15 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if progress >= next_eval / args.evals or progress >= 1.0:
                 next_eval = math.floor(progress * args.evals) + 1
-                ho_logits = predict_logits(model, ho_ids, pad_id)
-                score, rec = macro_recall(ho_y, ho_logits.argmax(1))
-                history.append(
-                    {
-                        "step": step,
-                        "progress": progress,
-                        "holdout_macro_recall": score,
-                        "holdout_recall": rec,
-                        "loss_ema": running,
-                        "minutes": elapsed / 60,
-                    }
-                )
-                print(
-                    f"[eval] step {step} holdout macro-recall {score:.4f} per-class {[round(r, 4) for r in rec]}",
-                    flush=True,
-                )
-                if score > best["score"]:
-                    state = trainable_state(model)
-                    best = {"score": score, "step": step, "state": state, "logits": ho_logits}
+                at = {"step": step, "progress": progress, "loss_ema": running, "minutes": elapsed / 60}
+                best = evaluate_holdout(model, ho_ids, ho_y, pad_id, history, best, at)
             if progress >= 1.0:
                 break
         epoch += 1
     time_limited = step < total_steps
     if not history or history[-1]["step"] != step:
-        ho_logits = predict_logits(model, ho_ids, pad_id)
-        score, rec = macro_recall(ho_y, ho_logits.argmax(1))
-        history.append(
-            {
-                "step": step,
-                "progress": progress,
-                "holdout_macro_recall": score,
-                "holdout_recall": rec,
-                "loss_ema": running,
-                "minutes": (time.time() - t_train) / 60,
-            }
-        )
-        print(f"[eval] step {step} holdout macro-recall {score:.4f}", flush=True)
-        if score > best["score"]:
-            best = {"score": score, "step": step, "state": trainable_state(model), "logits": ho_logits}
+        at = {"step": step, "progress": progress, "loss_ema": running, "minutes": (time.time() - t_train) / 60}
+        best = evaluate_holdout(model, ho_ids, ho_y, pad_id, history, best, at)
     train_minutes = (time.time() - t_train) / 60
 
     # Restore the best checkpoint, calibrate class biases on the hold-out split, fold them into the head.

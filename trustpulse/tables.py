@@ -1,0 +1,17 @@
+"""Schemas of published warehouse tables that more than one stage reads or writes."""
+
+from __future__ import annotations
+
+import polars as pl
+
+# ingest_accounting: per dump, where every raw record went
+ACCOUNTING_SCHEMA: dict[str, pl.DataType] = {
+    "dump_file": pl.String(),
+    "dump_key": pl.String(),
+    "source_format": pl.String(),
+    "raw_records": pl.Int64(),
+    "kept": pl.Int64(),
+    "duplicates": pl.Int64(),
+    "quarantined": pl.Int64(),
+    "balanced": pl.Boolean(),
+}
