@@ -1,10 +1,12 @@
 """Stage `mention_sentiment`: a transformer classifier over every mention, cached by text hash.
 
 The model is a resource, loaded once per process; texts already scored by the same model (same text
-hash, same model id) come from `DATA_ROOT/cache/sentiment.parquet`, so a re-run scores only new text.
+hash, same model id) come from `DATA_ROOT/cache/sentiment/` (parquet shards), so a re-run scores only new
+text.
 """
 
 import time
+from collections.abc import Callable
 from functools import lru_cache
 
 import dagster as dg
@@ -26,7 +28,6 @@ SENTIMENT_SCHEMA: dict[str, pl.DataType] = {
     "score": pl.Float64(),
     "model_id": pl.String(),
 }
-PROGRESS_CHUNK = 2000
 
 
 @lru_cache(maxsize=4)
@@ -58,20 +59,14 @@ def score_mentions_sentiment(
     model: SentimentModel,
     cache: SentimentCache,
     batch_size: int = 64,
-    on_progress=None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
-    """mention_id + label, probabilities, score and model id for every mention, in chunks."""
-    parts = []
-    for start in range(0, mentions.height, PROGRESS_CHUNK):
-        chunk = mentions.slice(start, PROGRESS_CHUNK)
-        scores = score_with_cache(model, chunk["text"].to_list(), cache, batch_size=batch_size)
-        parts.append(pl.concat([chunk.select("mention_id"), scores], how="horizontal"))
-        if on_progress:
-            on_progress(min(start + PROGRESS_CHUNK, mentions.height), mentions.height)
-    if not parts:
+    """mention_id + label, probabilities, score and model id for every mention."""
+    if mentions.height == 0:
         return pl.DataFrame(schema=SENTIMENT_SCHEMA)
+    scores = score_with_cache(model, mentions["text"].to_list(), cache, batch_size=batch_size, on_progress=on_progress)
     return (
-        pl.concat(parts)
+        pl.concat([mentions.select("mention_id"), scores], how="horizontal")
         .with_columns(model_id=pl.lit(model.model_id))
         .select(list(SENTIMENT_SCHEMA))
         .cast(SENTIMENT_SCHEMA)
@@ -86,14 +81,14 @@ def mention_sentiment(
     started = time.perf_counter()
     mentions = pl.read_parquet(table_path(settings.warehouse_dir, "mentions"), columns=["mention_id", "text"])
     model = sentiment.load()
-    cache = SentimentCache(settings.root / "cache" / "sentiment.parquet")
+    cache = SentimentCache(settings.root / "cache" / "sentiment")
     cached_before = len(cache)
     scored = score_mentions_sentiment(
         mentions,
         model,
         cache,
         sentiment.batch_size,
-        on_progress=lambda done, total: context.log.info(f"sentiment: {done:,}/{total:,} mentions"),
+        on_progress=lambda done, todo: context.log.info(f"sentiment: {done:,}/{todo:,} new texts scored"),
     )
     path = write_parquet_atomic(scored, table_path(settings.warehouse_dir, "mention_sentiment"))
     shares = scored["label"].value_counts(normalize=True).to_dicts() if scored.height else []

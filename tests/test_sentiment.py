@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -204,23 +203,35 @@ def test_cache_scores_only_new_texts(tiny: SentimentModel, tmp_path: Path) -> No
             calls.append(len(texts))
             return real(texts, batch_size=batch_size, progress=progress)
 
-    path = tmp_path / "cache" / "sentiment.parquet"
+    path = tmp_path / "cache" / "sentiment"
     texts = ["good", "bad", "good", "meh"]
-    first = score_with_cache(Counting(), texts, SentimentCache(path))
-    assert calls == [3] and path.is_file()
+    progress: list[tuple[int, int]] = []
+    first = score_with_cache(
+        Counting(), texts, SentimentCache(path), chunk_size=2, on_progress=lambda *a: progress.append(a)
+    )
+    assert calls == [2, 1] and progress == [(2, 3), (3, 3)]  # 3 distinct texts, saved 2 + 1
     assert first.columns == COLUMNS and first.height == 4
     assert first.row(0) == first.row(2)
+    assert len(list(path.glob("part-*.parquet"))) == 2
 
-    second = score_with_cache(Counting(), texts, SentimentCache(path))  # fresh object: reads the file
-    assert calls == [3]
+    second = score_with_cache(Counting(), texts, SentimentCache(path))  # fresh object: reads the shards
+    assert calls == [2, 1]
     assert second.equals(first)
 
     third = score_with_cache(Counting(), ["meh", "new text"], SentimentCache(path))
-    assert calls == [3, 1] and third.row(0) == first.row(3)
+    assert calls == [2, 1, 1] and third.row(0) == first.row(3)
     assert len(SentimentCache(path)) == 4
-    assert not list(path.parent.glob("*.tmp"))
+    assert not list(path.glob(".*.tmp"))
     assert cache_key("a", "x") != cache_key("b", "x")
-    assert isinstance(pl.read_parquet(path), pl.DataFrame)
+
+
+def test_cache_compacts_many_shards(tiny: SentimentModel, tmp_path: Path) -> None:
+    texts = [f"text number {i}" for i in range(40)]
+    cache = SentimentCache(tmp_path / "sentiment")
+    first = score_with_cache(tiny, texts, cache, chunk_size=2)  # 20 shards > MAX_SHARDS: merged into one
+    assert len(list((tmp_path / "sentiment").glob("part-*.parquet"))) == 1
+    assert len(cache) == 40
+    assert score_with_cache(tiny, texts, SentimentCache(tmp_path / "sentiment")).equals(first)
 
 
 def test_labels_constant() -> None:

