@@ -21,6 +21,7 @@ from trustpulse.topics import (
     SavedTopics,
     TopicConfig,
     assign_topics,
+    fit_sample,
     fit_topics,
     load_topics,
     map_taxonomy,
@@ -61,6 +62,11 @@ class TopicsResource(dg.ConfigurableResource):
     seed: int = Field(default=42, description="Seed for UMAP / PCA / KMeans: same input, same topics.")
     reduce_outliers: bool = Field(default=True, description="Reassign outliers to the nearest topic.")
     umap_sample: int = Field(default=25_000, description="UMAP is fitted on at most this many mentions.")
+    fit_sample: int = Field(
+        default=50_000,
+        description="The topic model is fitted on at most this many mentions (a seeded sample); the others "
+        "are assigned to the nearest topic.",
+    )
     period: str = Field(default="week", description="Trend period: day, week or month.")
     rising_alpha: float = Field(default=0.05, description="Significance level of the rising-topic test.")
     rising_min_mentions: int = Field(default=10, description="A rising topic has at least this many.")
@@ -73,6 +79,7 @@ class TopicsResource(dg.ConfigurableResource):
             seed=self.seed,
             reduce_outliers=self.reduce_outliers,
             umap_sample=self.umap_sample,
+            fit_sample=self.fit_sample,
         )
 
     def embedder(self, settings: TrustpulseSettings) -> Embedder:
@@ -125,9 +132,11 @@ def topic_model(
     topic_config = topics.topic_config()
     reason = _should_refit(load_topics(directory), len(texts), config.refit or topics.refit, topic_config.small_corpus)
     if reason:
-        context.log.info(f"fitting topics on {len(texts)} mentions ({reason})")
-        fit = fit_topics(texts, embedder.embed(texts), topic_config)
-        save_topics(fit, texts, directory, topic_config)
+        sample = fit_sample(mentions["mention_id"].to_list(), topic_config.fit_sample, topic_config.seed)
+        fit_texts = [texts[i] for i in sample]
+        context.log.info(f"fitting topics on {len(fit_texts):,} of {len(texts):,} mentions ({reason})")
+        fit = fit_topics(fit_texts, embedder.embed(fit_texts), topic_config)
+        save_topics(fit, fit_texts, directory, topic_config)
     saved = load_topics(directory)
     assert saved is not None
     info = saved.info

@@ -25,6 +25,7 @@ from trustpulse.topics import (
     TopicConfig,
     TopicFit,
     assign_topics,
+    fit_sample,
     fit_topics,
     load_topics,
     map_taxonomy,
@@ -330,6 +331,29 @@ def test_assets_materialise_assign_and_refit(tmp_path: Path, embedder: Embedder)
     meta = _materialise(tmp_path, refit=True)
     assert meta["topic_model"]["model_version"] != version
     assert meta["mention_topics"]["assigned_to_saved_model"] == 0
+
+
+def test_fit_sample_is_uniform_and_order_free() -> None:
+    ids = [f"m{i}" for i in range(5000)]
+    sample = fit_sample(ids, 1000, seed=42)
+    assert len(sample) == 1000 and list(sample) == sorted(set(sample.tolist()))
+    shuffled = ids[::-1]
+    assert sorted(shuffled[i] for i in fit_sample(shuffled, 1000, seed=42)) == sorted(ids[i] for i in sample)
+    assert 150 < int((sample < 1000).sum()) < 250  # about a fifth of the first fifth: no bias to row order
+    assert set(fit_sample(ids, 1000, seed=7).tolist()) != set(sample.tolist())
+    assert fit_sample(ids[:10], 1000, seed=42).tolist() == list(range(10))
+
+
+def test_assets_fit_on_a_sample_and_assign_the_rest(tmp_path: Path, embedder: Embedder) -> None:
+    texts, themes = corpus(10)
+    _write_mentions(tmp_path, texts)
+    meta = _materialise(tmp_path, fit_sample=20)
+    assert meta["topic_model"]["fitted_on"] == 20
+    mention_topics = pl.read_parquet(tmp_path / "warehouse" / "mention_topics.parquet")
+    assert mention_topics.height == 30 and mention_topics["topic_id"].null_count() == 0
+    assert (mention_topics["assigned"] == "fitted").sum() == 20
+    assert meta["mention_topics"]["assigned_to_saved_model"] == 10
+    assert purity(mention_topics["topic_id"].to_numpy(), themes) >= 0.9  # the rest land with their theme
 
 
 def test_assets_on_no_mentions(tmp_path: Path) -> None:

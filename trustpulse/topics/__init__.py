@@ -2,7 +2,7 @@
 a zero-shot business taxonomy, and topic trends. Pure functions, Polars in / Polars out."""
 
 from trustpulse.topics.config import DEFAULT_TAXONOMY, TopicConfig
-from trustpulse.topics.model import OUTLIER, OUTLIER_LABEL, TOPIC_INFO_SCHEMA, TopicFit, fit_topics
+from trustpulse.topics.model import OUTLIER, OUTLIER_LABEL, TOPIC_INFO_SCHEMA, TopicFit, fit_sample, fit_topics
 from trustpulse.topics.store import SavedTopics, assign_topics, load_topics, model_dir, save_topics
 from trustpulse.topics.taxonomy import map_taxonomy
 from trustpulse.topics.trends import TREND_SCHEMA, topic_trends
@@ -17,6 +17,7 @@ __all__ = [
     "TopicConfig",
     "TopicFit",
     "assign_topics",
+    "fit_sample",
     "fit_topics",
     "load_topics",
     "map_taxonomy",

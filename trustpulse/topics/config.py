@@ -47,6 +47,7 @@ class TopicConfig:
     nr_topics: int | str | None = None  # None: keep HDBSCAN's topics; "auto" or a number merges
     small_corpus: int = 200  # below this many documents: PCA + KMeans instead of UMAP + HDBSCAN
     umap_sample: int = 25_000  # UMAP is fitted on at most this many documents, the rest transformed
+    fit_sample: int = 50_000  # the model is fitted on at most this many mentions; the rest join the nearest topic
     top_n_words: int = 10
     label_words: int = 4
     extra_stop_words: tuple[str, ...] = field(
