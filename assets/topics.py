@@ -7,6 +7,8 @@ otherwise the saved model stays and new mentions are
 assigned to it, so topic ids are stable from run to run. Embeddings come from the shared cache.
 """
 
+from collections.abc import Callable
+
 import dagster as dg
 import polars as pl
 from pydantic import Field
@@ -102,6 +104,10 @@ def _mentions(settings: TrustpulseSettings) -> pl.DataFrame:
     return pl.read_parquet(path).filter(pl.col("text").is_not_null())
 
 
+def _progress(context: dg.AssetExecutionContext) -> Callable[[int, int], None]:
+    return lambda done, todo: context.log.info(f"embeddings: {done:,}/{todo:,} new texts encoded")
+
+
 def _should_refit(saved: SavedTopics | None, n_docs: int, asked: bool, small_corpus: int) -> str | None:
     """Why to refit, or None to keep the saved model."""
     if asked:
@@ -135,7 +141,7 @@ def topic_model(
         sample = fit_sample(mentions["mention_id"].to_list(), topic_config.fit_sample, topic_config.seed)
         fit_texts = [texts[i] for i in sample]
         context.log.info(f"fitting topics on {len(fit_texts):,} of {len(texts):,} mentions ({reason})")
-        fit = fit_topics(fit_texts, embedder.embed(fit_texts), topic_config)
+        fit = fit_topics(fit_texts, embedder.embed(fit_texts, _progress(context)), topic_config)
         save_topics(fit, fit_texts, directory, topic_config)
     saved = load_topics(directory)
     assert saved is not None
@@ -179,7 +185,7 @@ def mention_topics(
         raise RuntimeError("no saved topic model: materialise `topic_model` first")
     embedder = topics.embedder(settings)
     texts = mentions["text"].to_list()
-    embeddings = embedder.embed(texts)
+    embeddings = embedder.embed(texts, _progress(context))
     assigned = assign_topics(saved, texts, embeddings)
     labels = saved.info.select("topic_id", "topic_label")
     df = (

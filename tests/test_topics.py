@@ -219,8 +219,9 @@ def test_embedding_cache_encodes_each_text_once(tmp_path: Path) -> None:
     second = Embedder(encoder=encoder, cache=EmbeddingCache(tmp_path))
     assert np.array_equal(second.embed(texts), X)
     assert encoder.calls == [3] and second.n_encoded == 0 and second.n_cached == 3
-    second.embed([*texts, "new text"])
-    assert encoder.calls == [3, 1]
+    progress: list[tuple[int, int]] = []
+    second.embed([*texts, "new text"], on_progress=lambda *a: progress.append(a))
+    assert encoder.calls == [3, 1] and progress == [(1, 1)]
     assert len(EmbeddingCache(tmp_path)) == 4
     assert text_key("a") != text_key("b")
 

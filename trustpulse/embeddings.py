@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -116,9 +116,9 @@ class Embedder:
         vectors = self.encoder.encode(texts, batch_size=self.batch_size, show_progress_bar=False, convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32)
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], on_progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """One row per text, in order (float32, L2-normalised by the model); each distinct text encoded
-        at most once, cached ones not at all."""
+        at most once, cached ones not at all. `on_progress(done, todo)` after each encoded chunk."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
@@ -135,6 +135,8 @@ class Embedder:
             if self.cache is not None:
                 self.cache.put(chunk_keys, fresh)
             known.update(zip(chunk_keys, fresh, strict=True))
+            if on_progress:
+                on_progress(start + len(chunk_keys), len(todo_keys))
         if self.cache is not None and todo:
             self.cache.compact_if_needed()
         self.n_encoded += len(todo)
