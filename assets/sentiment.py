@@ -31,8 +31,8 @@ SENTIMENT_SCHEMA: dict[str, pl.DataType] = {
 
 
 @lru_cache(maxsize=4)
-def _load(model: str, label_map: tuple[tuple[str, str], ...], quantize: bool | None) -> SentimentModel:
-    return SentimentModel.load(model, label_map=dict(label_map) or None, quantize=quantize)
+def _load(model: str, label_map: tuple[tuple[str, str], ...], quantize: bool | None, device: str) -> SentimentModel:
+    return SentimentModel.load(model, label_map=dict(label_map) or None, quantize=quantize, device=device)
 
 
 class SentimentResource(dg.ConfigurableResource):
@@ -48,10 +48,11 @@ class SentimentResource(dg.ConfigurableResource):
     )
     quantize: bool | None = Field(default=None, description="Dynamic int8 on CPU (default: on for our model).")
     batch_size: int = Field(default=64)
+    device: str = Field(default="cpu", description="torch device: 'cpu', or 'cuda' where a GPU is available.")
 
     def load(self) -> SentimentModel:
         """The model, loaded once per process."""
-        return _load(self.model, tuple(sorted(self.label_map.items())), self.quantize)
+        return _load(self.model, tuple(sorted(self.label_map.items())), self.quantize, self.device)
 
 
 def score_mentions_sentiment(

@@ -69,6 +69,7 @@ class TopicsResource(dg.ConfigurableResource):
         description="The topic model is fitted on at most this many mentions (a seeded sample); the others "
         "are assigned to the nearest topic.",
     )
+    device: str = Field(default="cpu", description="Encoder device: 'cpu', or 'cuda' where a GPU is available.")
     period: str = Field(default="week", description="Trend period: day, week or month.")
     rising_alpha: float = Field(default=0.05, description="Significance level of the rising-topic test.")
     rising_min_mentions: int = Field(default=10, description="A rising topic has at least this many.")
@@ -87,10 +88,10 @@ class TopicsResource(dg.ConfigurableResource):
     def embedder(self, settings: TrustpulseSettings) -> Embedder:
         """Embeddings through the data root's cache; `load_encoder` is cached per process and only
         called when a text is not in the cache."""
-        return Embedder(encoder=None, cache=EmbeddingCache(cache_dir_for(settings.root)))
+        return Embedder(encoder=None, cache=EmbeddingCache(cache_dir_for(settings.root)), device=self.device)
 
     def encoder(self) -> object:
-        return load_encoder()
+        return load_encoder(self.device)
 
 
 class TopicModelConfig(dg.Config):

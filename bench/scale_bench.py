@@ -154,6 +154,7 @@ def main() -> int:
         help="stop a size's run after this long and record what it finished",
     )
     args = parser.parse_args()
+    commit = _git_commit()  # at the start: the code that runs is the code checked out now
     machine = {"cores": os.cpu_count(), "matmul_gflops": _matmul_gflops()}
     print(f"machine: {machine}", flush=True)
     results = []
@@ -164,7 +165,7 @@ def main() -> int:
             print(json.dumps(results[-1], indent=2), flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"commit": _git_commit(), "machine": machine, "results": results}, indent=2))
+    out.write_text(json.dumps({"commit": commit, "machine": machine, "results": results}, indent=2))
     print(f"wrote {out}")
     return 0
 

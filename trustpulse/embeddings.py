@@ -98,9 +98,14 @@ class Embedder:
     """Encoder + optional cache. `n_encoded` / `n_cached` count texts since creation (for metadata)."""
 
     def __init__(
-        self, encoder: Encoder | None = None, cache: EmbeddingCache | None = None, batch_size: int = 64
+        self,
+        encoder: Encoder | None = None,
+        cache: EmbeddingCache | None = None,
+        batch_size: int = 64,
+        device: str = "cpu",
     ) -> None:
         self._encoder = encoder
+        self.device = device
         self.cache = cache
         self.batch_size = batch_size
         self.n_encoded = 0
@@ -109,7 +114,7 @@ class Embedder:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = load_encoder()
+            self._encoder = load_encoder(self.device)
         return self._encoder
 
     def _encode(self, texts: list[str]) -> np.ndarray:
