@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
-from trustpulse.shard_cache import ShardCache
+from trustpulse.shard_cache import ShardCache, missing
 
 ENCODER_ID = "sentence-transformers/all-MiniLM-L6-v2"
 ENCODER_SLUG = "all-MiniLM-L6-v2"
@@ -129,11 +129,7 @@ class Embedder:
             return np.zeros((0, DIM), dtype=np.float32)
         keys = [text_key(t) for t in texts]
         known = self.cache.get(keys) if self.cache is not None else {}
-        todo: dict[str, str] = {}
-        for key, text in zip(keys, texts, strict=True):
-            if key not in known and key not in todo:
-                todo[key] = text
-        todo_keys, todo_texts = list(todo), list(todo.values())
+        todo_keys, todo_texts = missing(keys, texts, known)
         for start in range(0, len(todo_keys), CHUNK):  # saved chunk by chunk: a crash keeps the work done
             chunk_keys = todo_keys[start : start + CHUNK]
             fresh = self._encode(todo_texts[start : start + CHUNK])
@@ -142,10 +138,10 @@ class Embedder:
             known.update(zip(chunk_keys, fresh, strict=True))
             if on_progress:
                 on_progress(start + len(chunk_keys), len(todo_keys))
-        if self.cache is not None and todo:
+        if self.cache is not None and todo_keys:
             self.cache.compact_if_needed()
-        self.n_encoded += len(todo)
-        self.n_cached += len(set(keys)) - len(todo)
+        self.n_encoded += len(todo_keys)
+        self.n_cached += len(set(keys)) - len(todo_keys)
         return np.stack([known[k] for k in keys]).astype(np.float32, copy=False)
 
 

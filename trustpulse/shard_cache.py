@@ -12,7 +12,7 @@ killed writer never leaves a half-written shard that a reader would pick up.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +21,15 @@ from trustpulse.storage import write_parquet_atomic
 
 KEY = "key"
 MAX_SHARDS = 16  # `compact_if_needed` merges the shards into one beyond this many
+
+
+def missing(keys: Sequence[str], texts: Sequence[str], known: Container[str]) -> tuple[list[str], list[str]]:
+    """The distinct (key, text) pairs whose key is not in `known`, in first-seen order: what to compute."""
+    todo: dict[str, str] = {}
+    for key, text in zip(keys, texts, strict=True):
+        if key not in known and key not in todo:
+            todo[key] = text
+    return list(todo), list(todo.values())
 
 
 class ShardCache:

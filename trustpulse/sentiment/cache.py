@@ -11,7 +11,7 @@ from typing import Protocol
 import polars as pl
 
 from trustpulse.sentiment.model import OUTPUT_SCHEMA
-from trustpulse.shard_cache import ShardCache
+from trustpulse.shard_cache import ShardCache, missing
 
 _PROB_COLS = ["label", "p_negative", "p_neutral", "p_positive", "score"]
 CHUNK = 4096  # texts scored (and saved) per step
@@ -75,21 +75,18 @@ def score_with_cache(
     texts = list(texts)
     model_id = model.model_id
     keys = [cache_key(model_id, t) for t in texts]
-    known = set(cache.lookup(keys)["key"].to_list())
-    todo: dict[str, str] = {}
-    for k, t in zip(keys, texts, strict=True):
-        if k not in known and k not in todo:
-            todo[k] = t
-    todo_keys, todo_texts = list(todo), list(todo.values())
+    found = [cache.lookup(keys)]  # read once; new scores are kept in memory as they are saved
+    todo_keys, todo_texts = missing(keys, texts, set(found[0]["key"].to_list()))
     for start in range(0, len(todo_keys), chunk_size):
         chunk_keys = todo_keys[start : start + chunk_size]
         scored = model.score_texts(todo_texts[start : start + chunk_size], batch_size=batch_size, progress=progress)
-        cache.add(scored.with_columns(key=pl.Series(chunk_keys, dtype=pl.String), model_id=pl.lit(model_id)))
+        rows = scored.with_columns(key=pl.Series(chunk_keys, dtype=pl.String), model_id=pl.lit(model_id))
+        cache.add(rows)
+        found.append(rows.select(found[0].columns).cast(CACHE_SCHEMA))
         if on_progress:
             on_progress(start + len(chunk_keys), len(todo_keys))
-    if todo:
+    if todo_keys:
         cache.compact_if_needed()
-    found = cache.lookup(keys)
     order = pl.DataFrame({"key": keys, "_i": range(len(keys))}, schema={"key": pl.String, "_i": pl.Int64})
-    out = order.join(found, on="key", how="left").sort("_i")
+    out = order.join(pl.concat(found), on="key", how="left").sort("_i")
     return out.select(_PROB_COLS)
