@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from trustpulse.embeddings import BATCH_SIZE
 from trustpulse.metadata import table_metadata
 from trustpulse.sentiment.cache import SentimentCache, score_with_cache
 from trustpulse.sentiment.model import DEFAULT_MODEL, SentimentModel
@@ -47,7 +48,7 @@ class SentimentResource(dg.ConfigurableResource):
         default_factory=dict, description="The model's label names -> negative / neutral / positive."
     )
     quantize: bool | None = Field(default=None, description="Dynamic int8 on CPU (default: on for our model).")
-    batch_size: int = Field(default=64)
+    batch_size: int = Field(default=BATCH_SIZE, description="Texts per forward pass.")
     device: str = Field(default="cpu", description="torch device: 'cpu', or 'cuda' where a GPU is available.")
 
     def load(self) -> SentimentModel:
@@ -59,7 +60,7 @@ def score_mentions_sentiment(
     mentions: pl.DataFrame,
     model: SentimentModel,
     cache: SentimentCache,
-    batch_size: int = 64,
+    batch_size: int = BATCH_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
     """mention_id + label, probabilities, score and model id for every mention."""

@@ -29,6 +29,7 @@ from trustpulse.topics import (
     map_taxonomy,
     model_dir,
     save_topics,
+    topic_input,
 )
 from trustpulse.topics.model import OUTLIER_LABEL
 from trustpulse.topics.trends import topic_trends as trends_table
@@ -86,9 +87,10 @@ class TopicsResource(dg.ConfigurableResource):
         )
 
     def embedder(self, settings: TrustpulseSettings) -> Embedder:
-        """Embeddings through the data root's cache; `load_encoder` is cached per process and only
-        called when a text is not in the cache."""
-        return Embedder(encoder=None, cache=EmbeddingCache(cache_dir_for(settings.root)), device=self.device)
+        """Embeddings of `topic_input(text)` through the data root's cache; `load_encoder` is cached per
+        process and only called when a text is not in the cache."""
+        cache = EmbeddingCache(cache_dir_for(settings.root))
+        return Embedder(encoder=None, cache=cache, device=self.device, prepare=topic_input)
 
     def encoder(self) -> object:
         return load_encoder(self.device)

@@ -40,7 +40,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from trustpulse.embeddings import Embedder, EmbeddingCache, load_encoder  # noqa: E402
-from trustpulse.topics import TopicConfig, fit_topics  # noqa: E402
+from trustpulse.topics import TopicConfig, fit_topics, topic_input  # noqa: E402
 
 DEFAULT_STANCE = REPO_ROOT.parent / "shared" / "data" / "topics-dev" / "stance_targets.tsv"
 WORK = REPO_ROOT / "bench" / "work" / "topics"
@@ -64,7 +64,7 @@ def read_stance(path: Path) -> tuple[list[str], list[str]]:
 
 
 def embedder() -> Embedder:
-    return Embedder(cache=EmbeddingCache(WORK / "cache"))
+    return Embedder(cache=EmbeddingCache(WORK / "cache"), prepare=topic_input)  # as the topic assets embed
 
 
 # ---- recovery --------------------------------------------------------------------------------------

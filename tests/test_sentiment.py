@@ -225,6 +225,27 @@ def test_cache_scores_only_new_texts(tiny: SentimentModel, tmp_path: Path) -> No
     assert cache_key("a", "x") != cache_key("b", "x")
 
 
+def test_cache_scores_texts_the_model_reads_alike_once(tiny: SentimentModel, tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+    real = tiny.score_texts
+
+    class Counting:
+        model_id = tiny.model_id
+
+        def score_texts(self, texts, batch_size=64, progress=False):
+            calls.append(list(texts))
+            return real(texts, batch_size=batch_size, progress=progress)
+
+    # the model reads "@user ... http" for the first two: one forward for both, the same scores as scoring each
+    texts = ["@ana loved it http://a.co/1", "@bo loved it https://b.co/2", "loved it"]
+    scored = score_with_cache(Counting(), texts, SentimentCache(tmp_path / "sentiment"))
+    assert calls == [[texts[0], texts[2]]]
+    assert scored.row(0) == scored.row(1)  # one cached score
+    alone = real([texts[1], texts[2]])
+    assert scored["label"].to_list() == alone["label"].to_list()[:1] * 2 + alone["label"].to_list()[1:]
+    np.testing.assert_allclose(scored["score"].to_numpy()[1:], alone["score"].to_numpy(), atol=1e-6)
+
+
 def test_cache_compacts_many_shards(tiny: SentimentModel, tmp_path: Path) -> None:
     texts = [f"text number {i}" for i in range(40)]
     cache = SentimentCache(tmp_path / "sentiment")

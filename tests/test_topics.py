@@ -30,6 +30,7 @@ from trustpulse.topics import (
     load_topics,
     map_taxonomy,
     save_topics,
+    topic_input,
     topic_trends,
 )
 
@@ -226,6 +227,20 @@ def test_embedding_cache_encodes_each_text_once(tmp_path: Path) -> None:
     assert text_key("a") != text_key("b")
 
 
+def test_topic_input_masks_accounts_links_and_numbers(tmp_path: Path) -> None:
+    assert topic_input("@NorthwindAir lost my bag on flight 790, see https://t.co/x1") == (
+        "@user lost my bag on flight 0, see http"
+    )
+    assert topic_input("no digits here") == "no digits here"
+    encoder = CountingEncoder()
+    embedder = Embedder(encoder=encoder, cache=EmbeddingCache(tmp_path), prepare=topic_input)
+    texts = ["@ana order 123 never came", "@bo order 98 never came", "my refund is late"]
+    X = embedder.embed(texts)
+    assert encoder.calls == [2] and X.shape == (3, 384)  # the two order texts are one encoder input
+    assert np.array_equal(X[0], X[1]) and not np.array_equal(X[0], X[2])
+    assert embedder.n_encoded == 2
+
+
 # ---- trends ----------------------------------------------------------------------------------------
 
 
@@ -322,7 +337,9 @@ def test_assets_materialise_assign_and_refit(tmp_path: Path, embedder: Embedder)
 
     # new dumps are assigned to the saved model, and nothing already seen is encoded again
     more, _ = corpus(12, seed=5)
-    _write_mentions(tmp_path, texts + more[30:])
+    words = ["again", "still", "today", "honestly", "twice", "now"]  # new words: new encoder inputs
+    new = [f"{text} {word}" for text, word in zip(more[30:], words, strict=True)]
+    _write_mentions(tmp_path, texts + new)
     meta = _materialise(tmp_path)
     assert meta["topic_model"]["model_version"] == version
     assert meta["mention_topics"]["assigned_to_saved_model"] == 6

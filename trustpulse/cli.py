@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from trustpulse.embeddings import BATCH_SIZE
 from trustpulse.settings import TrustpulseSettings, default_data_root
 
 
@@ -119,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="our packaged model, or a Hugging Face model id / local path",
     )
     sentiment.add_argument("--label-map", default="", help="model label=our label pairs, e.g. LABEL_0=negative,...")
-    sentiment.add_argument("--batch-size", type=int, default=64)
+    sentiment.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     sentiment.set_defaults(func=cmd_sentiment)
     ui = sub.add_parser("ui", help="start the Dagster UI on the data root")
     ui.add_argument("--data", help="data root (default: $TRUSTPULSE_DATA, else ./data)")

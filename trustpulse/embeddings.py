@@ -25,6 +25,9 @@ ENCODER_ID = "sentence-transformers/all-MiniLM-L6-v2"
 ENCODER_SLUG = "all-MiniLM-L6-v2"
 DIM = 384
 CHUNK = 8192  # texts encoded (and cached) per step
+# Texts per forward pass. On a 2-core AVX2 host 32 encodes ~10% more texts/s than 64 (and 128 is 20% slower):
+# the activations of a smaller batch stay in cache.
+BATCH_SIZE = 32
 
 
 class Encoder(Protocol):
@@ -95,16 +98,21 @@ class EmbeddingCache:
 
 
 class Embedder:
-    """Encoder + optional cache. `n_encoded` / `n_cached` count texts since creation (for metadata)."""
+    """Encoder + optional cache. `n_encoded` / `n_cached` count texts since creation (for metadata).
+
+    `prepare` maps each text to what the encoder reads (e.g. `trustpulse.topics.text.topic_input`); the
+    cache is keyed by the prepared text, so texts that prepare to the same string are encoded once."""
 
     def __init__(
         self,
         encoder: Encoder | None = None,
         cache: EmbeddingCache | None = None,
-        batch_size: int = 64,
+        batch_size: int = BATCH_SIZE,
         device: str = "cpu",
+        prepare: Callable[[str], str] | None = None,
     ) -> None:
         self._encoder = encoder
+        self.prepare = prepare
         self.device = device
         self.cache = cache
         self.batch_size = batch_size
@@ -124,7 +132,7 @@ class Embedder:
     def embed(self, texts: Sequence[str], on_progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """One row per text, in order (float32, L2-normalised by the model); each distinct text encoded
         at most once, cached ones not at all. `on_progress(done, todo)` after each encoded chunk."""
-        texts = list(texts)
+        texts = [self.prepare(t) for t in texts] if self.prepare is not None else list(texts)
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         keys = [text_key(t) for t in texts]

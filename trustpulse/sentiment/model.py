@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from trustpulse.embeddings import BATCH_SIZE
 from trustpulse.sentiment.windows import make_windows, normalise_text, pool_windows, sentence_starts
 from trustpulse.storage import file_sha256
 
@@ -317,7 +318,7 @@ class SentimentModel:
                 probs[sel] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         return probs
 
-    def score_texts(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> pl.DataFrame:
+    def score_texts(self, texts: Sequence[str], batch_size: int = BATCH_SIZE, progress: bool = False) -> pl.DataFrame:
         """Score texts; one row per input, in input order.
 
         Columns: ``label`` (negative/neutral/positive), ``p_negative``, ``p_neutral``, ``p_positive``,

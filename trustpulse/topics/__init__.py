@@ -5,6 +5,7 @@ from trustpulse.topics.config import DEFAULT_TAXONOMY, TopicConfig
 from trustpulse.topics.model import OUTLIER, OUTLIER_LABEL, TOPIC_INFO_SCHEMA, TopicFit, fit_sample, fit_topics
 from trustpulse.topics.store import SavedTopics, assign_topics, load_topics, model_dir, save_topics
 from trustpulse.topics.taxonomy import map_taxonomy
+from trustpulse.topics.text import topic_input
 from trustpulse.topics.trends import TREND_SCHEMA, topic_trends
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "map_taxonomy",
     "model_dir",
     "save_topics",
+    "topic_input",
     "topic_trends",
 ]
