@@ -64,9 +64,8 @@ class TopicsResource(dg.ConfigurableResource):
     n_neighbors: int = Field(default=15, description="UMAP neighbourhood size.")
     seed: int = Field(default=42, description="Seed for UMAP / PCA / KMeans: same input, same topics.")
     reduce_outliers: bool = Field(default=True, description="Reassign outliers to the nearest topic.")
-    umap_sample: int = Field(default=25_000, description="UMAP is fitted on at most this many mentions.")
     fit_sample: int = Field(
-        default=50_000,
+        default=25_000,
         description="The topic model is fitted on at most this many mentions (a seeded sample); the others "
         "are assigned to the nearest topic.",
     )
@@ -82,7 +81,6 @@ class TopicsResource(dg.ConfigurableResource):
             n_neighbors=self.n_neighbors,
             seed=self.seed,
             reduce_outliers=self.reduce_outliers,
-            umap_sample=self.umap_sample,
             fit_sample=self.fit_sample,
         )
 

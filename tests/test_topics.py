@@ -33,6 +33,7 @@ from trustpulse.topics import (
     topic_input,
     topic_trends,
 )
+from trustpulse.topics.model import exact_knn
 
 THEMES = {
     "pricing": [
@@ -380,3 +381,22 @@ def test_assets_on_no_mentions(tmp_path: Path) -> None:
     assert meta["topic_model"]["method"] == "empty"
     assert pl.read_parquet(tmp_path / "warehouse" / "mention_topics.parquet").height == 0
     assert pl.read_parquet(tmp_path / "warehouse" / "topic_trends.parquet").height == 0
+
+
+def test_exact_knn_is_the_brute_force_cosine_graph() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((500, 16)).astype(np.float32)
+    X[7] = X[8] = X[9]  # identical texts: each row still lists itself first
+    indices, distances = exact_knn(X, 5, chunk=64)
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    sims = unit @ unit.T
+    assert indices.shape == distances.shape == (500, 5)
+    assert (indices[:, 0] == np.arange(500)).all() and (distances[:, 0] == 0).all()
+    for row in range(500):
+        others = np.delete(np.arange(500), row)
+        best = others[np.argsort(-sims[row, others], kind="stable")[:4]]
+        np.testing.assert_allclose(np.sort(sims[row, indices[row, 1:]]), np.sort(sims[row, best]), atol=1e-6)
+    assert set(indices[7, :3]) == {7, 8, 9} and np.allclose(distances[7, :3], 0, atol=1e-6)
+    assert (np.diff(distances, axis=1) >= -1e-6).all()
+    again, _ = exact_knn(X, 5, chunk=500)
+    assert np.array_equal(indices, again)  # the chunking does not change the graph

@@ -46,8 +46,7 @@ class TopicConfig:
     outlier_threshold: float = 0.0  # min cosine similarity for an outlier to join a topic
     nr_topics: int | str | None = None  # None: keep HDBSCAN's topics; "auto" or a number merges
     small_corpus: int = 200  # below this many documents: PCA + KMeans instead of UMAP + HDBSCAN
-    umap_sample: int = 25_000  # UMAP is fitted on at most this many documents, the rest transformed
-    fit_sample: int = 50_000  # the model is fitted on at most this many mentions; the rest join the nearest topic
+    fit_sample: int = 25_000  # the model is fitted on at most this many mentions; the rest join the nearest topic
     top_n_words: int = 10
     label_words: int = 4
     extra_stop_words: tuple[str, ...] = field(

@@ -4,9 +4,10 @@
 - fewer than `small_corpus` documents: UMAP and HDBSCAN need more points than that, so PCA (or nothing,
   below 10 documents) reduces the embeddings and KMeans clusters them, with k picked by cosine silhouette
   (`method="small"`); no outliers.
-- otherwise: UMAP (seeded, so single-threaded; fitted on at most `umap_sample` documents and the rest
-  transformed) + HDBSCAN with a minimum topic size that grows with the corpus, then outliers reassigned
-  to the nearest topic embedding (`method="bertopic"`).
+- otherwise: UMAP (seeded, so single-threaded, on the exact cosine kNN graph) + HDBSCAN with a minimum
+  topic size that grows with the corpus, then outliers reassigned to the nearest topic embedding
+  (`method="bertopic"`). Callers fit on a sample of at most `TopicConfig.fit_sample` documents
+  (`fit_sample`) and assign the rest to the nearest topic.
 
 Keywords always come from BERTopic's class-based TF-IDF; a topic's label is its top keywords joined.
 Embeddings are precomputed (see `trustpulse.embeddings`) and passed in.
@@ -53,40 +54,66 @@ class TopicFit:
         return int(self.info.filter(pl.col("topic_id") != OUTLIER).height)
 
 
-class SampledUMAP:
-    """UMAP fitted on a seeded sample of at most `max_fit` rows; all rows are then embedded.
+def exact_knn(X: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's `k` nearest rows by cosine distance, itself first: (indices int64, distances float32).
 
-    UMAP's memory and time grow with the corpus (and a seeded UMAP runs on one core); a few tens of
-    thousands of documents describe the manifold well enough for topic discovery.
+    A blocked matrix product: at the fit sample's size (tens of thousands of rows) this is seconds of BLAS,
+    where pynndescent's approximate search spends one to two minutes compiling numba code in every new
+    process, and it is exact.
+    """
+    n = X.shape[0]
+    k = min(k, n)
+    unit = _normalise(np.asarray(X, dtype=np.float32))
+    indices = np.empty((n, k), dtype=np.int64)
+    distances = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, chunk):
+        rows = np.arange(start, min(start + chunk, n))
+        sims = unit[rows] @ unit.T
+        sims[np.arange(len(rows)), rows] = np.inf  # itself first, even among identical texts
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (len(rows), 1))
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        order = np.lexsort((top, -top_sims), axis=1)  # by similarity, ties by row index: deterministic
+        indices[rows] = np.take_along_axis(top, order, axis=1)
+        distances[rows] = np.clip(1.0 - np.take_along_axis(top_sims, order, axis=1), 0.0, 2.0)
+    distances[:, 0] = 0.0
+    return indices, distances
+
+
+class ExactKnnUMAP:
+    """UMAP on the exact cosine kNN graph (`exact_knn`) instead of pynndescent's approximate one.
+
+    Only `fit_transform` is offered: documents outside the fit sample are assigned to the nearest topic
+    centroid (`trustpulse.topics.store.assign_topics`), never projected.
     """
 
-    def __init__(self, max_fit: int, seed: int, **umap_kwargs: Any) -> None:
-        from umap import UMAP
-
-        self.max_fit = max_fit
+    def __init__(self, seed: int, n_neighbors: int, **umap_kwargs: Any) -> None:
         self.seed = seed
-        # spectral initialisation is not reproducible (ARPACK start vector), and fails on corpora with many
-        # repeated texts; PCA initialisation is deterministic
-        self.umap = UMAP(random_state=seed, init="pca", **umap_kwargs)
+        self.n_neighbors = n_neighbors
+        self.umap_kwargs = umap_kwargs
+        self.embedding_: np.ndarray | None = None
 
     def fit_transform(self, X: np.ndarray, y: Any = None) -> np.ndarray:
-        n = X.shape[0]
-        if n <= self.max_fit:
-            return self.umap.fit_transform(X)
-        rng = np.random.default_rng(self.seed)
-        sample = np.sort(rng.choice(n, size=self.max_fit, replace=False))
-        rest = np.setdiff1d(np.arange(n), sample, assume_unique=True)
-        out = np.empty((n, self.umap.n_components), dtype=np.float32)
-        out[sample] = self.umap.fit_transform(X[sample])
-        out[rest] = self.umap.transform(X[rest])
-        return out
+        import warnings
 
-    def fit(self, X: np.ndarray, y: Any = None) -> SampledUMAP:
+        from umap import UMAP
+
+        # spectral initialisation is not reproducible (ARPACK start vector), and fails on corpora with many
+        # repeated texts; PCA initialisation is deterministic
+        umap = UMAP(
+            random_state=self.seed,
+            init="pca",
+            n_neighbors=self.n_neighbors,
+            precomputed_knn=exact_knn(X, self.n_neighbors),
+            **self.umap_kwargs,
+        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*knn_search_index.*")  # we never call transform
+            self.embedding_ = umap.fit_transform(X)
+        return self.embedding_
+
+    def fit(self, X: np.ndarray, y: Any = None) -> ExactKnnUMAP:
         self.fit_transform(X)
         return self
-
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        return self.umap.transform(X)
 
 
 def fit_sample(ids: Sequence[str], max_docs: int, seed: int) -> np.ndarray:
@@ -148,14 +175,12 @@ def _components(config: TopicConfig, embeddings: np.ndarray) -> tuple[Any, Any, 
         )
         k = _choose_k(embeddings, config.seed)
         return reducer, KMeans(n_clusters=k, random_state=config.seed, n_init=10), "small"
-    reducer = SampledUMAP(
-        max_fit=config.umap_sample,
+    reducer = ExactKnnUMAP(
         seed=config.seed,
         n_neighbors=min(config.n_neighbors, n - 1),
         n_components=config.n_components,
         min_dist=0.0,
         metric="cosine",
-        low_memory=True,
     )
     size = config.cluster_size(n)
     clusterer = HDBSCAN(
