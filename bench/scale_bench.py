@@ -125,13 +125,23 @@ def bench_size(n: int, workdir: Path, deadline_minutes: float | None = None) -> 
 
     mentions_path = data / "warehouse" / "mentions.parquet"
     texts = (None, None)
+    inputs: dict[str, int | None] = {"sentiment": None, "topics": None}
     if mentions_path.exists():
+        from trustpulse.sentiment.windows import normalise_text
+        from trustpulse.topics import topic_input
+
         texts = pl.scan_parquet(mentions_path).select(pl.len(), pl.col("text").n_unique()).collect().row(0)
+        distinct = pl.read_parquet(mentions_path, columns=["text"])["text"].drop_nulls().unique().to_list()
+        inputs = {
+            "sentiment": len({normalise_text(t) for t in distinct}),
+            "topics": len({topic_input(t) for t in distinct}),
+        }
     stages, in_flight = _stage_seconds(data / "dagster_home")
     return {
         "target_mentions": n,
         "mentions_kept": texts[0],
-        "distinct_texts": texts[1],  # what each encoder has to run on (every cache is keyed by text)
+        "distinct_texts": texts[1],
+        "distinct_encoder_inputs": inputs,  # what each encoder runs on: its caches are keyed by these
         "completed": completed,
         "exit_code": code,
         "wall_seconds": round(wall, 1),
