@@ -192,56 +192,55 @@ def test_bad_input_does_not_crash(tiny: SentimentModel) -> None:
 
 
 # ------------------------------------------------------------------------------ cache
+class CountingScorer:
+    """A real model that records the texts of each call."""
+
+    def __init__(self, model: SentimentModel) -> None:
+        self.model = model
+        self.model_id = model.model_id
+        self.calls: list[list[str]] = []
+
+    def score_texts(self, texts, batch_size=64, progress=False):
+        self.calls.append(list(texts))
+        return self.model.score_texts(texts, batch_size=batch_size, progress=progress)
+
+    @property
+    def sizes(self) -> list[int]:
+        return [len(c) for c in self.calls]
+
+
 def test_cache_scores_only_new_texts(tiny: SentimentModel, tmp_path: Path) -> None:
-    calls: list[int] = []
-    real = tiny.score_texts
-
-    class Counting:
-        model_id = tiny.model_id
-
-        def score_texts(self, texts, batch_size=64, progress=False):
-            calls.append(len(texts))
-            return real(texts, batch_size=batch_size, progress=progress)
-
+    counting = CountingScorer(tiny)
     path = tmp_path / "cache" / "sentiment"
     texts = ["good", "bad", "good", "meh"]
     progress: list[tuple[int, int]] = []
     first = score_with_cache(
-        Counting(), texts, SentimentCache(path), chunk_size=2, on_progress=lambda *a: progress.append(a)
+        counting, texts, SentimentCache(path), chunk_size=2, on_progress=lambda *a: progress.append(a)
     )
-    assert calls == [2, 1] and progress == [(2, 3), (3, 3)]  # 3 distinct texts, saved 2 + 1
+    assert counting.sizes == [2, 1] and progress == [(2, 3), (3, 3)]  # 3 distinct texts, saved 2 + 1
     assert first.columns == COLUMNS and first.height == 4
     assert first.row(0) == first.row(2)
     assert len(list(path.glob("part-*.parquet"))) == 2
 
-    second = score_with_cache(Counting(), texts, SentimentCache(path))  # fresh object: reads the shards
-    assert calls == [2, 1]
+    second = score_with_cache(counting, texts, SentimentCache(path))  # fresh object: reads the shards
+    assert counting.sizes == [2, 1]
     assert second.equals(first)
 
-    third = score_with_cache(Counting(), ["meh", "new text"], SentimentCache(path))
-    assert calls == [2, 1, 1] and third.row(0) == first.row(3)
+    third = score_with_cache(counting, ["meh", "new text"], SentimentCache(path))
+    assert counting.sizes == [2, 1, 1] and third.row(0) == first.row(3)
     assert len(SentimentCache(path)) == 4
     assert not list(path.glob(".*.tmp"))
     assert cache_key("a", "x") != cache_key("b", "x")
 
 
 def test_cache_scores_texts_the_model_reads_alike_once(tiny: SentimentModel, tmp_path: Path) -> None:
-    calls: list[list[str]] = []
-    real = tiny.score_texts
-
-    class Counting:
-        model_id = tiny.model_id
-
-        def score_texts(self, texts, batch_size=64, progress=False):
-            calls.append(list(texts))
-            return real(texts, batch_size=batch_size, progress=progress)
-
+    counting = CountingScorer(tiny)
     # the model reads "@user ... http" for the first two: one forward for both, the same scores as scoring each
     texts = ["@ana loved it http://a.co/1", "@bo loved it https://b.co/2", "loved it"]
-    scored = score_with_cache(Counting(), texts, SentimentCache(tmp_path / "sentiment"))
-    assert calls == [[texts[0], texts[2]]]
+    scored = score_with_cache(counting, texts, SentimentCache(tmp_path / "sentiment"))
+    assert counting.calls == [[texts[0], texts[2]]]
     assert scored.row(0) == scored.row(1)  # one cached score
-    alone = real([texts[1], texts[2]])
+    alone = tiny.score_texts([texts[1], texts[2]])
     assert scored["label"].to_list() == alone["label"].to_list()[:1] * 2 + alone["label"].to_list()[1:]
     np.testing.assert_allclose(scored["score"].to_numpy()[1:], alone["score"].to_numpy(), atol=1e-6)
 
