@@ -28,6 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from trustpulse.embeddings import BATCH_SIZE  # noqa: E402
 from trustpulse.sentiment.model import LABELS, SentimentModel  # noqa: E402
 from trustpulse.sentiment.train import macro_recall, read_dev  # noqa: E402
 from trustpulse.sentiment.windows import normalise_text  # noqa: E402
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="trustpulse-minilm-sentiment")
     p.add_argument("--n", type=int, default=2000)
     p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     p.add_argument("--skip-roberta", action="store_true")
     args = p.parse_args(argv)
 
