@@ -74,8 +74,8 @@ def exact_knn(X: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.
         top_sims = np.take_along_axis(sims, top, axis=1)
         order = np.lexsort((top, -top_sims), axis=1)  # by similarity, ties by row index: deterministic
         indices[rows] = np.take_along_axis(top, order, axis=1)
+        # itself: 1 - inf, clipped to distance 0
         distances[rows] = np.clip(1.0 - np.take_along_axis(top_sims, order, axis=1), 0.0, 2.0)
-    distances[:, 0] = 0.0
     return indices, distances
 
 
@@ -90,7 +90,6 @@ class ExactKnnUMAP:
         self.seed = seed
         self.n_neighbors = n_neighbors
         self.umap_kwargs = umap_kwargs
-        self.embedding_: np.ndarray | None = None
 
     def fit_transform(self, X: np.ndarray, y: Any = None) -> np.ndarray:
         import warnings
@@ -108,8 +107,7 @@ class ExactKnnUMAP:
         )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*knn_search_index.*")  # we never call transform
-            self.embedding_ = umap.fit_transform(X)
-        return self.embedding_
+            return umap.fit_transform(X)
 
     def fit(self, X: np.ndarray, y: Any = None) -> ExactKnnUMAP:
         self.fit_transform(X)
