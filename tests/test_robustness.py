@@ -27,7 +27,7 @@ BOOK = BrandBook()
 
 
 def _broken_corpus(root: Path) -> dict[str, bytes]:
-    big_line = ("word " * 1_100_000).encode()  # ~5.5 MB on one line
+    big_line = b"word " * 10_500_000  # a single 52.5 MB line
     nested = "[" * 5000 + "]" * 5000
     return {
         "truncated.csv": b'id,text,author\n1,"fine",a\n2,"cut off in the mid',
