@@ -5,15 +5,18 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+import numpy as np
 import polars as pl
 import pytest
 
 from assets.mentions import MENTION_SCHEMA
 from tests.conftest import clean_fixture
 from trustpulse.brands import BrandBook, load_brandbook
+from trustpulse.scoring.responsiveness import canned_flags
 from trustpulse.scoring.score import score_mentions
 from trustpulse.scoring.signals import is_advocacy, is_gratitude_only, is_question
 from trustpulse.scoring.stats import wilson_interval
+from trustpulse.scoring.trust import weighted_median
 from trustpulse.settings import ScoringConfig
 
 WEEK = "2024-03-04"
@@ -276,3 +279,31 @@ def test_wilson_edges():
     assert wilson_interval(0, 0) == (None, None)
     low, high = wilson_interval(0, 10)
     assert low == 0 and 0.27 < high < 0.28
+
+
+def test_weighted_median_is_the_median_of_the_repeated_values():
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 7, 50):
+        values = np.sort(rng.exponential(30, size))
+        weights = rng.integers(0, 4, size)
+        expected = np.median(np.repeat(values, weights)) if weights.sum() else None
+        assert weighted_median(values, weights) == expected
+    assert weighted_median(np.array([]), np.array([], dtype=int)) is None
+
+
+def test_canned_replies_repeats_anywhere_near_copies_within_the_window():
+    template = "thanks for reaching out, please send us a direct message with your order number so we can help"
+    distinct = [
+        "your refund went out on monday",
+        "the lounge opens at six",
+        "we moved you to the 9:40 flight",
+        "a courier will collect the parcel",
+        "sorry, that colour is sold out",
+        "gate changes show in the app first",
+    ]
+    texts = [template, *distinct, template.replace("help", "help!"), distinct[0], template + " today"]
+    # all pairs (window covers everything): the template's variants and the repeated reply are canned
+    assert canned_flags(texts, 90, window=100).tolist() == [1, 1, 0, 0, 0, 0, 0, 1, 1, 1]
+    # window 2 over distinct texts in order of first use: "help!" (7th distinct) is 7 away from the template
+    # (0th) and "today" is 1 away from "help!"; the repeat of reply 0 counts whatever the distance
+    assert canned_flags(texts, 90, window=2).tolist() == [0, 1, 0, 0, 0, 0, 0, 1, 1, 1]

@@ -38,6 +38,11 @@ class ScoringConfig(dg.Config):
     canned_reply_ratio: float = Field(
         default=90.0, description="rapidfuzz ratio at or above which two owner replies are near-copies (canned)."
     )
+    canned_reply_window: int = Field(
+        default=1000,
+        description="A reply is compared for near-copies with the owner's replies this many before and after it "
+        "in time (all pairs when the owner has fewer distinct replies); exact repeats count over all history.",
+    )
     min_mentions_ability: int = Field(default=10, description="Audience mentions needed for `ability`.")
     min_needs_benevolence: int = Field(default=5, description="Mentions needing an answer for `benevolence`.")
     min_signals_integrity: int = Field(

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from itertools import groupby
+from operator import itemgetter
 
 import polars as pl
 
@@ -81,8 +83,11 @@ def build_needs_answer(scored: pl.DataFrame, book: BrandBook) -> pl.DataFrame:
     for brand, owner in main_owner.items():
         brand_of_owner.setdefault(owner, brand)
     out: list[dict] = []
-    for _, thread in scored.sort("thread_id", "position").group_by("thread_id", maintain_order=True):
-        rows = thread.to_dicts()
+    columns = ["mention_id", "thread_id", "parent_id", "position", "is_owner", "author", "author_id", "text"]
+    columns += ["mention_type", "brand", "platform", "created_at", "label", "score"]
+    ordered = scored.select(columns).sort("thread_id", "position").iter_rows(named=True)
+    for _, thread in groupby(ordered, key=itemgetter("thread_id")):  # one pass; no per-thread frame
+        rows = list(thread)
         by_id = {r["mention_id"]: r for r in rows}
         root_id = rows[0]["mention_id"] if rows[0]["position"] == 0 else None
         owner_rows = [r for r in rows if r["is_owner"]]

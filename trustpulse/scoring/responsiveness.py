@@ -18,7 +18,6 @@ from trustpulse.scoring.stats import wilson_interval
 from trustpulse.settings import ScoringConfig
 
 _HANDLES = re.compile(r"@[\w.\-']+")
-CANNED_BLOCK = 2000
 
 
 def owner_replies(scored: pl.DataFrame) -> pl.DataFrame:
@@ -28,25 +27,43 @@ def owner_replies(scored: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def personal_reply_flags(replies: pl.DataFrame, ratio: float) -> pl.DataFrame:
-    """`is_personal`: the reply is not a near-copy (rapidfuzz ratio >= `ratio`, @handles ignored) of
-    another reply by the same owner."""
+def canned_flags(texts: list[str], ratio: float, window: int) -> np.ndarray:
+    """Which of one owner's replies (in time order, already stripped of @handles and case) are canned.
+
+    A reply is canned when the same text occurs again anywhere in the owner's history, or when a
+    different text within `window` replies of it in time is a near-copy (rapidfuzz `ratio` >= `ratio`).
+    Why a window: comparing every pair is quadratic (a brand with 100k replies: 10^10 comparisons, over an
+    hour on 2 cores), while a template in use recurs among the replies around it. With at most `window`
+    distinct replies the window holds them all and this is the all-pairs comparison."""
+    first_seen: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for text in texts:
+        first_seen.setdefault(text, len(first_seen))
+        counts[text] = counts.get(text, 0) + 1
+    distinct = list(first_seen)  # in order of first use
+    canned = np.array([counts[t] > 1 for t in distinct], dtype=bool)
+    for start in range(0, len(distinct), window):
+        stop = min(start + window, len(distinct))
+        lo = max(0, start - window)
+        scores = process.cdist(
+            distinct[start:stop], distinct[lo:stop], scorer=fuzz.ratio, score_cutoff=ratio, dtype=np.uint8, workers=-1
+        )
+        rows, cols = np.nonzero(scores)
+        i, j = rows + start, cols + lo
+        near = (i != j) & (np.abs(i - j) <= window)
+        canned[i[near]] = True
+        canned[j[near]] = True
+    return canned[[first_seen[t] for t in texts]]
+
+
+def personal_reply_flags(replies: pl.DataFrame, ratio: float, window: int) -> pl.DataFrame:
+    """`is_personal`: the reply is not canned (`canned_flags`: a repeat or a near-copy of another reply by
+    the same owner, @handles and case ignored)."""
     flags: list[pl.DataFrame] = []
-    for (owner,), group in replies.group_by("owner", maintain_order=True):
+    ordered = replies.sort("created_at", "mention_id", nulls_last=True)
+    for (owner,), group in ordered.group_by("owner", maintain_order=True):
         texts = [_HANDLES.sub("", t).casefold().strip() for t in group["text"].to_list()]
-        canned = np.zeros(len(texts), dtype=bool)
-        for start in range(0, len(texts), CANNED_BLOCK):
-            block = process.cdist(
-                texts[start : start + CANNED_BLOCK],
-                texts,
-                scorer=fuzz.ratio,
-                score_cutoff=ratio,
-                dtype=np.uint8,
-                workers=-1,
-            )
-            for i in range(block.shape[0]):
-                block[i, start + i] = 0  # a reply is not a copy of itself
-            canned[start : start + block.shape[0]] = block.max(axis=1) > 0
+        canned = canned_flags(texts, ratio, window)
         flags.append(group.select("mention_id").with_columns(owner=pl.lit(owner), is_personal=pl.Series(~canned)))
     if not flags:
         return pl.DataFrame(schema={"mention_id": pl.String, "owner": pl.String, "is_personal": pl.Boolean})
@@ -190,7 +207,7 @@ class ThreadEvidence:
 
 def thread_evidence(scored: pl.DataFrame, needs: pl.DataFrame, config: ScoringConfig) -> ThreadEvidence:
     replies = owner_replies(scored)
-    flags = personal_reply_flags(replies, config.canned_reply_ratio).drop("owner")
+    flags = personal_reply_flags(replies, config.canned_reply_ratio, config.canned_reply_window).drop("owner")
     brands = scored.select("mention_id", pl.col("brand").list.first().alias("brand"))
     return ThreadEvidence(
         replies=replies.join(flags, on="mention_id").join(brands, on="mention_id"),

@@ -56,8 +56,21 @@ def response_time_score(median_minutes: float | None, horizon: float) -> float |
     return min(1.0, max(0.0, 1 - math.log1p(max(0.0, median_minutes)) / math.log1p(horizon)))
 
 
-def components_from_stats(s: dict[str, float], minutes: np.ndarray, config: ScoringConfig) -> Components:
-    """The three components and the index from summed thread stats and first-response minutes."""
+def weighted_median(sorted_values: np.ndarray, weights: np.ndarray) -> float | None:
+    """`np.median` of `sorted_values` with each value repeated `weights` times (None when nothing is left),
+    without building the repeated array: a bootstrap sample of threads weights each thread's values by how
+    often it was drawn."""
+    total = int(weights.sum())
+    if total == 0:
+        return None
+    cumulative = np.cumsum(weights)
+    low = sorted_values[np.searchsorted(cumulative, (total - 1) // 2, side="right")]
+    high = sorted_values[np.searchsorted(cumulative, total // 2, side="right")]
+    return float((low + high) / 2)
+
+
+def components_from_stats(s: dict[str, float], median_minutes: float | None, config: ScoringConfig) -> Components:
+    """The three components and the index from summed thread stats and the median first-response time."""
     ability = None
     if s["n_audience"] >= config.min_mentions_ability:
         ability = 50 * (1 + (s["n_positive"] - s["n_negative"]) / s["n_audience"])
@@ -67,9 +80,7 @@ def components_from_stats(s: dict[str, float], minutes: np.ndarray, config: Scor
             {
                 "response_rate": s["n_answered"] / s["n_needs"],
                 "negative_response_rate": s["n_neg_answered"] / s["n_neg_needs"] if s["n_neg_needs"] else None,
-                "response_time": response_time_score(
-                    float(np.median(minutes)) if minutes.size else None, config.response_time_horizon_minutes
-                ),
+                "response_time": response_time_score(median_minutes, config.response_time_horizon_minutes),
                 "recovery": min(1.0, max(0.0, 0.5 + s["recovery_sum"] / s["recovery_n"] / 2))
                 if s["recovery_n"]
                 else None,
@@ -173,16 +184,19 @@ def build_trust_index(stats: pl.DataFrame, config: ScoringConfig) -> pl.DataFram
         "brand", "period", maintain_order=True
     ):
         matrix = group.select(STAT_COLUMNS).to_numpy()
-        minutes = [np.asarray(m, dtype=float) for m in group["minutes"].to_list()]
+        per_thread = group["minutes"].to_list()
+        n = len(per_thread)
+        minutes = np.array([m for thread in per_thread for m in thread], dtype=float)
+        order = np.argsort(minutes, kind="stable")
+        sorted_minutes = minutes[order]
+        thread_of_minute = np.repeat(np.arange(n), [len(thread) for thread in per_thread])[order]
         totals = dict(zip(STAT_COLUMNS, matrix.sum(axis=0), strict=True))
-        point = components_from_stats(totals, np.concatenate(minutes) if minutes else np.array([]), config)
+        point = components_from_stats(totals, weighted_median(sorted_minutes, np.ones(minutes.size)), config)
         reps: dict[str, list[float]] = {k: [] for k in (*COMPONENTS, "index")}
-        n = len(minutes)
         for _ in range(config.bootstrap_samples if n > 1 else 0):
-            pick = rng.integers(0, n, n)
-            sample = dict(zip(STAT_COLUMNS, matrix[pick].sum(axis=0), strict=True))
-            mins = np.concatenate([minutes[i] for i in pick])
-            c = components_from_stats(sample, mins, config)
+            drawn = np.bincount(rng.integers(0, n, n), minlength=n)  # times each thread is in the sample
+            sample = dict(zip(STAT_COLUMNS, drawn @ matrix, strict=True))
+            c = components_from_stats(sample, weighted_median(sorted_minutes, drawn[thread_of_minute]), config)
             for key in reps:
                 value = getattr(c, key)
                 if value is not None:
