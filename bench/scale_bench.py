@@ -8,8 +8,9 @@ idle re-run. Targets (issue 8): 100k mentions <= 15 min and <= 4 GiB on 2 cores;
 
 `--deadline-minutes` stops a size's run after that long and records it as incomplete: the finished
 stages with their times, the stage in flight with its elapsed time and last progress message. The machine
-is described by its cores and a float32 matmul rate (`machine.matmul_gflops`): the two transformer encoders
-are compute-bound, so stage times scale with it across hosts.
+is described by its cores, a float32 matmul rate (`machine.matmul_gflops`) and its vector extensions
+(`machine.simd`): the two transformer encoders are compute-bound, so stage times scale with these across
+hosts (the int8 sentiment classifier most with VNNI).
 """
 
 from __future__ import annotations
@@ -45,6 +46,20 @@ def _matmul_gflops(size: int = 1024, repeats: int = 20) -> float:
     for _ in range(repeats):
         a @ a
     return round(repeats * 2 * size**3 / (time.perf_counter() - started) / 1e9, 1)
+
+
+SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile")
+
+
+def _simd_flags() -> list[str]:
+    """The vector extensions the CPU reports that torch's kernels use: int8 matmuls (the sentiment classifier)
+    run several times faster with VNNI, so two hosts with the same float32 rate can differ."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return [flag for flag in SIMD_FLAGS if flag in flags]
 
 
 def _run(data: Path, env: dict[str, str], timeout: float | None = None) -> tuple[float, float, int | None]:
@@ -165,7 +180,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     commit = _git_commit()  # at the start: the code that runs is the code checked out now
-    machine = {"cores": os.cpu_count(), "matmul_gflops": _matmul_gflops()}
+    machine = {"cores": os.cpu_count(), "matmul_gflops": _matmul_gflops(), "simd": _simd_flags()}
     print(f"machine: {machine}", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="tp-scale-") as tmp:
