@@ -186,15 +186,15 @@ def mention_topics(
         raise RuntimeError("no saved topic model: materialise `topic_model` first")
     embedder = topics.embedder(settings)
     texts = mentions["text"].to_list()
-    embeddings = embedder.embed(texts, _progress(context))
-    assigned = assign_topics(saved, texts, embeddings)
+    vectors, rows = embedder.embed_distinct(texts, _progress(context))  # a vector per distinct input
+    assigned = assign_topics(saved, texts, vectors, rows)
     labels = saved.info.select("topic_id", "topic_label")
     df = (
         pl.concat(
             [
                 mentions.select("mention_id"),
                 assigned,
-                map_taxonomy(embeddings, topics.taxonomy, embedder.embed, topics.taxonomy_min_score),
+                map_taxonomy(vectors, topics.taxonomy, embedder.embed, topics.taxonomy_min_score)[rows],
             ],
             how="horizontal",
         )

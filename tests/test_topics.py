@@ -181,8 +181,10 @@ def test_saved_model_assigns_new_mentions(
     theme_of = majority_theme(fit.topics, themes)
     hits = sum(theme_of[got] == t for t, got in zip(new_themes, new["topic_id"], strict=True))
     assert hits / len(new_themes) >= 0.9
-    # and a loaded model assigns the same way every time
+    # and a loaded model assigns the same way every time, from a vector per text or per distinct text
     assert assign_topics(saved, new_texts, embedder.embed(new_texts)).equals(new)
+    vectors, rows = embedder.embed_distinct([*new_texts, *new_texts])
+    assert assign_topics(saved, [*new_texts, *new_texts], vectors, rows).equals(pl.concat([new, new]))
 
 
 # ---- taxonomy --------------------------------------------------------------------------------------
@@ -240,6 +242,10 @@ def test_topic_input_masks_accounts_links_and_numbers(tmp_path: Path) -> None:
     assert encoder.calls == [2] and X.shape == (3, 384)  # the two order texts are one encoder input
     assert np.array_equal(X[0], X[1]) and not np.array_equal(X[0], X[2])
     assert embedder.n_encoded == 2
+    # without a row per repeat: one vector per distinct input, and each text's row
+    vectors, rows = embedder.embed_distinct([*texts, texts[2]])
+    assert vectors.shape == (2, 384) and rows.tolist() == [0, 0, 1, 1]
+    assert np.array_equal(vectors[rows[:3]], X) and encoder.calls == [2]
 
 
 # ---- trends ----------------------------------------------------------------------------------------

@@ -132,12 +132,28 @@ class Embedder:
     def embed(self, texts: Sequence[str], on_progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """One row per text, in order (float32, L2-normalised by the model); each distinct text encoded
         at most once, cached ones not at all. `on_progress(done, todo)` after each encoded chunk."""
+        vectors, rows = self.embed_distinct(texts, on_progress)
+        return vectors[rows]
+
+    def embed_distinct(
+        self, texts: Sequence[str], on_progress: Callable[[int, int], None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`embed` without a row per repeat: the vectors of the distinct (prepared) texts in first-seen order,
+        and for each text the index of its vector. A million mentions are ~100k distinct topic inputs: 150 MB
+        of vectors rather than 1.5 GB."""
         texts = [self.prepare(t) for t in texts] if self.prepare is not None else list(texts)
+        first_seen: dict[str, int] = {}
+        rows = np.fromiter(
+            (first_seen.setdefault(text_key(t), len(first_seen)) for t in texts), dtype=np.int64, count=len(texts)
+        )
         if not texts:
-            return np.zeros((0, DIM), dtype=np.float32)
-        keys = [text_key(t) for t in texts]
+            return np.zeros((0, DIM), dtype=np.float32), rows
+        keys = list(first_seen)
+        distinct_texts = [""] * len(keys)
+        for text, row in zip(texts, rows, strict=True):
+            distinct_texts[row] = text
         known = self.cache.get(keys) if self.cache is not None else {}
-        todo_keys, todo_texts = missing(keys, texts, known)
+        todo_keys, todo_texts = missing(keys, distinct_texts, known)
         for start in range(0, len(todo_keys), CHUNK):  # saved chunk by chunk: a crash keeps the work done
             chunk_keys = todo_keys[start : start + CHUNK]
             fresh = self._encode(todo_texts[start : start + CHUNK])
@@ -149,8 +165,8 @@ class Embedder:
         if self.cache is not None and todo_keys:
             self.cache.compact_if_needed()
         self.n_encoded += len(todo_keys)
-        self.n_cached += len(set(keys)) - len(todo_keys)
-        return np.stack([known[k] for k in keys]).astype(np.float32, copy=False)
+        self.n_cached += len(keys) - len(todo_keys)
+        return np.stack([known[k] for k in keys]).astype(np.float32, copy=False), rows
 
 
 def embedder_for(data_root: Path | str | None, encoder: Encoder | None = None) -> Embedder:

@@ -149,8 +149,13 @@ def nearest_topic(saved: SavedTopics, embeddings: np.ndarray) -> tuple[np.ndarra
     return ids[best], np.clip(sims[np.arange(n), best], 0.0, 1.0).astype(np.float64)
 
 
-def assign_topics(saved: SavedTopics, texts: list[str], embeddings: np.ndarray) -> pl.DataFrame:
-    """`topic_id`, `topic_probability`, `assigned` ("fitted" | "nearest") per text, in order."""
+def assign_topics(
+    saved: SavedTopics, texts: list[str], embeddings: np.ndarray, rows: np.ndarray | None = None
+) -> pl.DataFrame:
+    """`topic_id`, `topic_probability`, `assigned` ("fitted" | "nearest") per text, in order.
+
+    `embeddings`: one row per text, or with `rows` (`Embedder.embed_distinct`) the distinct vectors and
+    each text's row among them, so that a repeated text is not compared with the centroids again."""
     keys = [text_key(t) for t in texts]
     order = pl.DataFrame({"text_key": keys, "_i": np.arange(len(keys))}, schema={"text_key": pl.String, "_i": pl.Int64})
     known = order.join(saved.assignments, on="text_key", how="left").sort("_i")
@@ -158,9 +163,11 @@ def assign_topics(saved: SavedTopics, texts: list[str], embeddings: np.ndarray) 
     topic = known["topic_id"].fill_null(OUTLIER).to_numpy().astype(np.int64)
     prob = known["topic_probability"].fill_null(0.0).to_numpy().astype(np.float64)
     if missing.any():
-        new_topic, new_prob = nearest_topic(saved, np.asarray(embeddings)[missing])
-        topic[missing] = new_topic
-        prob[missing] = new_prob
+        wanted = rows[missing] if rows is not None else np.flatnonzero(missing)
+        distinct, back = np.unique(wanted, return_inverse=True)
+        new_topic, new_prob = nearest_topic(saved, np.asarray(embeddings)[distinct])
+        topic[missing] = new_topic[back]
+        prob[missing] = new_prob[back]
     return pl.DataFrame(
         {
             "topic_id": topic,
