@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -12,10 +15,19 @@ from trustpulse.brands import load_brandbook
 from trustpulse.demo import DEMO_BRANDS_FILE, generate_demo_dumps
 from trustpulse.settings import TrustpulseSettings
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def test_demo_is_deterministic(tmp_path: Path):
-    a = generate_demo_dumps(tmp_path / "a", seed=3, scale=0.2)
-    b = generate_demo_dumps(tmp_path / "b", seed=3, scale=0.2)
+    """The same seed gives the same bytes, also across processes (whose string hashing differs)."""
+    script = "import sys; from pathlib import Path; from trustpulse.demo import generate_demo_dumps; "
+    script += "generate_demo_dumps(Path(sys.argv[1]), seed=3, scale=0.2)"
+    for name, hash_seed in (("a", "1"), ("b", "2")):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / name)], env=env, check=True, cwd=REPO)
+    a = sorted((tmp_path / "a").iterdir())
+    b = sorted((tmp_path / "b").iterdir())
+    assert [p.name for p in a] == [p.name for p in b] and len(a) > 1
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
     c = generate_demo_dumps(tmp_path / "c", seed=4, scale=0.2)
     assert [p.read_bytes() for p in a] != [p.read_bytes() for p in c]

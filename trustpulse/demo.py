@@ -368,7 +368,8 @@ def _x_api_pages(rng: random.Random, tweets: int) -> str:
     pages = []
     for i in range(0, len(data), 100):
         page = data[i : i + 100]
-        page_users = [users[u] for u in {t["author_id"] for t in page} if u in users]
+        authors = dict.fromkeys(t["author_id"] for t in page)  # in order, not a set: the same bytes every run
+        page_users = [users[u] for u in authors if u in users]
         pages.append(json.dumps({"data": page, "includes": {"users": page_users}, "meta": {"result_count": len(page)}}))
     return "\n".join(pages) + "\n"
 
