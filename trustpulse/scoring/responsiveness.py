@@ -30,8 +30,9 @@ def owner_replies(scored: pl.DataFrame) -> pl.DataFrame:
 def canned_flags(texts: list[str], ratio: float, window: int) -> np.ndarray:
     """Which of one owner's replies (in time order, already stripped of @handles and case) are canned.
 
-    A reply is canned when the same text occurs again anywhere in the owner's history, or when a
-    different text within `window` replies of it in time is a near-copy (rapidfuzz `ratio` >= `ratio`).
+    A reply is canned when the same text occurs again anywhere in the owner's history, or when one of the
+    `window` distinct texts used just before or after it (in order of first use) is a near-copy (rapidfuzz
+    `ratio` >= `ratio`).
     Why a window: comparing every pair is quadratic (a brand with 100k replies: 10^10 comparisons, over an
     hour on 2 cores), while a template in use recurs among the replies around it. With at most `window`
     distinct replies the window holds them all and this is the all-pairs comparison."""
