@@ -33,7 +33,7 @@ from trustpulse.topics import (
     topic_input,
     topic_trends,
 )
-from trustpulse.topics.model import exact_knn
+from trustpulse.topics.model import ExactKnnUMAP, exact_knn
 
 THEMES = {
     "pricing": [
@@ -387,6 +387,21 @@ def test_assets_on_no_mentions(tmp_path: Path) -> None:
     assert meta["topic_model"]["method"] == "empty"
     assert pl.read_parquet(tmp_path / "warehouse" / "mention_topics.parquet").height == 0
     assert pl.read_parquet(tmp_path / "warehouse" / "topic_trends.parquet").height == 0
+
+
+def test_umap_lays_out_repeated_rows_once() -> None:
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16))
+    X = np.vstack([c + 0.05 * rng.normal(size=(40, 16)) for c in centres]).astype(np.float32)
+    with_repeats = np.vstack([X, np.repeat(X[:1], 30, axis=0)])  # one text 30 times: more than n_neighbors
+
+    def layout(rows: np.ndarray) -> np.ndarray:
+        umap = ExactKnnUMAP(seed=1, n_neighbors=15, n_components=2, min_dist=0.0, metric="cosine")
+        return umap.fit_transform(rows)
+
+    repeated = layout(with_repeats)
+    assert np.array_equal(repeated[120:], np.repeat(repeated[:1], 30, axis=0))
+    assert np.array_equal(repeated[:120], layout(X))  # the repeats do not change the graph
 
 
 def test_exact_knn_is_the_brute_force_cosine_graph() -> None:

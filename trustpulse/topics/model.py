@@ -92,22 +92,39 @@ class ExactKnnUMAP:
         self.umap_kwargs = umap_kwargs
 
     def fit_transform(self, X: np.ndarray, y: Any = None) -> np.ndarray:
+        """The layout of `X`; identical rows are laid out once and share their point.
+
+        Why: in an exact kNN graph, more than `n_neighbors` identical rows (one text posted many times, or
+        texts that read the same once accounts and numbers are masked) are each other's only neighbours, a
+        clique cut off from every other document, and UMAP's layout then falls apart: 17 repeated rows of
+        the 2,914 in the stance dev set took its NMI from 0.41 to 0.15. UMAP's own `unique=True` does this
+        but is not available with a precomputed kNN."""
         import warnings
 
         from umap import UMAP
 
-        # spectral initialisation is not reproducible (ARPACK start vector), and fails on corpora with many
-        # repeated texts; PCA initialisation is deterministic
+        X = np.asarray(X, dtype=np.float32)
+        _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+        order = np.argsort(first)  # the distinct rows in first-seen order: the layout does not depend on sorting
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        distinct = X[first[order]]
+        n_components = int(self.umap_kwargs.get("n_components", 2))
+        if distinct.shape[0] <= max(n_components, 2) + 1:  # too few points to lay out: all at the origin
+            return np.zeros((X.shape[0], n_components), dtype=np.float32)
+        n_neighbors = min(self.n_neighbors, distinct.shape[0] - 1)
+        # spectral initialisation is not reproducible (ARPACK start vector); PCA initialisation is
         umap = UMAP(
             random_state=self.seed,
             init="pca",
-            n_neighbors=self.n_neighbors,
-            precomputed_knn=exact_knn(X, self.n_neighbors),
+            n_neighbors=n_neighbors,
+            precomputed_knn=exact_knn(distinct, n_neighbors),
             **self.umap_kwargs,
         )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*knn_search_index.*")  # we never call transform
-            return umap.fit_transform(X)
+            layout = umap.fit_transform(distinct)
+        return layout[rank[inverse.ravel()]]
 
     def fit(self, X: np.ndarray, y: Any = None) -> ExactKnnUMAP:
         self.fit_transform(X)
