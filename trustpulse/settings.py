@@ -40,8 +40,8 @@ class ScoringConfig(dg.Config):
     )
     canned_reply_window: int = Field(
         default=1000,
-        description="A reply is compared for near-copies with the owner's replies this many before and after it "
-        "in time (all pairs when the owner has fewer distinct replies); exact repeats count over all history.",
+        description="A reply is compared for near-copies with this many of the owner's distinct replies used before "
+        "and after it (all pairs when the owner has fewer); exact repeats count over all history.",
     )
     min_mentions_ability: int = Field(default=10, description="Audience mentions needed for `ability`.")
     min_needs_benevolence: int = Field(default=5, description="Mentions needing an answer for `benevolence`.")
