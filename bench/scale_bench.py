@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO_MENTIONS_AT_SCALE_1 = 2100
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     except OSError:
@@ -51,7 +51,7 @@ def _matmul_gflops(size: int = 1024, repeats: int = 20) -> float:
 SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile")
 
 
-def _simd_flags() -> list[str]:
+def simd_flags() -> list[str]:
     """The vector extensions the CPU reports that torch's kernels use: int8 matmuls (the sentiment classifier)
     run several times faster with VNNI, so two hosts with the same float32 rate can differ."""
     try:
@@ -179,8 +179,8 @@ def main() -> int:
         help="stop a size's run after this long and record what it finished",
     )
     args = parser.parse_args()
-    commit = _git_commit()  # at the start: the code that runs is the code checked out now
-    machine = {"cores": os.cpu_count(), "matmul_gflops": _matmul_gflops(), "simd": _simd_flags()}
+    commit = git_commit()  # at the start: the code that runs is the code checked out now
+    machine = {"cores": os.cpu_count(), "matmul_gflops": _matmul_gflops(), "simd": simd_flags()}
     print(f"machine: {machine}", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="tp-scale-") as tmp:

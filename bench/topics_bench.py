@@ -39,7 +39,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from scale_bench import _git_commit, _simd_flags  # noqa: E402  (bench/ is the script's directory)
+from scale_bench import git_commit, simd_flags  # noqa: E402  (bench/ is the script's directory)
 
 from trustpulse.embeddings import Embedder, EmbeddingCache, load_encoder  # noqa: E402
 from trustpulse.topics import TopicConfig, fit_sample, fit_topics, topic_input  # noqa: E402
@@ -238,12 +238,12 @@ def main() -> None:
         return
 
     result: dict = {
-        "commit": _git_commit(),  # at the start: the code that runs is the code checked out now
+        "commit": git_commit(),  # at the start: the code that runs is the code checked out now
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "simd": _simd_flags(),
+            "simd": simd_flags(),
         },
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -142,18 +142,20 @@ class Embedder:
         and for each text the index of its vector. A million mentions are ~100k distinct topic inputs: 150 MB
         of vectors rather than 1.5 GB."""
         texts = [self.prepare(t) for t in texts] if self.prepare is not None else list(texts)
-        first_seen: dict[str, int] = {}
-        rows = np.fromiter(
-            (first_seen.setdefault(text_key(t), len(first_seen)) for t in texts), dtype=np.int64, count=len(texts)
-        )
+        row_of: dict[str, int] = {}  # key -> row among the distinct texts, in first-seen order
+        distinct: list[str] = []
+        rows = np.empty(len(texts), dtype=np.int64)
+        for i, text in enumerate(texts):
+            key = text_key(text)
+            if key not in row_of:
+                row_of[key] = len(distinct)
+                distinct.append(text)
+            rows[i] = row_of[key]
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32), rows
-        keys = list(first_seen)
-        distinct_texts = [""] * len(keys)
-        for text, row in zip(texts, rows, strict=True):
-            distinct_texts[row] = text
+        keys = list(row_of)
         known = self.cache.get(keys) if self.cache is not None else {}
-        todo_keys, todo_texts = missing(keys, distinct_texts, known)
+        todo_keys, todo_texts = missing(keys, distinct, known)
         for start in range(0, len(todo_keys), CHUNK):  # saved chunk by chunk: a crash keeps the work done
             chunk_keys = todo_keys[start : start + CHUNK]
             fresh = self._encode(todo_texts[start : start + CHUNK])

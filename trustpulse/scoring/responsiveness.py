@@ -7,6 +7,7 @@ metric and parameter is described in docs/methodology.md ("Responsiveness").
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,12 +37,8 @@ def canned_flags(texts: list[str], ratio: float, window: int) -> np.ndarray:
     Why a window: comparing every pair is quadratic (a brand with 100k replies: 10^10 comparisons, over an
     hour on 2 cores), while a template in use recurs among the replies around it. With at most `window`
     distinct replies the window holds them all and this is the all-pairs comparison."""
-    first_seen: dict[str, int] = {}
-    counts: dict[str, int] = {}
-    for text in texts:
-        first_seen.setdefault(text, len(first_seen))
-        counts[text] = counts.get(text, 0) + 1
-    distinct = list(first_seen)  # in order of first use
+    counts = Counter(texts)
+    distinct = list(counts)  # in order of first use
     canned = np.array([counts[t] > 1 for t in distinct], dtype=bool)
     for start in range(0, len(distinct), window):
         stop = min(start + window, len(distinct))
@@ -54,7 +51,8 @@ def canned_flags(texts: list[str], ratio: float, window: int) -> np.ndarray:
         near = (i != j) & (np.abs(i - j) <= window)
         canned[i[near]] = True
         canned[j[near]] = True
-    return canned[[first_seen[t] for t in texts]]
+    row_of = {text: row for row, text in enumerate(distinct)}
+    return canned[[row_of[t] for t in texts]]
 
 
 def personal_reply_flags(replies: pl.DataFrame, ratio: float, window: int) -> pl.DataFrame:
