@@ -5,6 +5,7 @@ reports metadata; downstream assets declare `deps` and read the files.
 """
 
 import time
+from dataclasses import replace
 
 import dagster as dg
 import polars as pl
@@ -14,7 +15,7 @@ from trustpulse.brands import load_brandbook
 from trustpulse.cleaning.text import mask_pii, mask_pii_in_raw
 from trustpulse.landing import dump_for_key
 from trustpulse.metadata import table_metadata
-from trustpulse.readers import RAW_SCHEMA, detect_format, read_dump
+from trustpulse.readers import RAW_SCHEMA, count_file_records, detect_format, read_dump
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import partition_path, write_parquet_atomic
 
@@ -38,7 +39,9 @@ MANIFEST_SCHEMA: dict[str, pl.DataType] = {
     "dump_file": pl.String(),
     "dump_key": pl.String(),
     "source_format": pl.String(),
-    "raw_records": pl.Int64(),
+    "read_records": pl.Int64(),  # records the reader produced
+    "file_records": pl.Int64(),  # records the file holds, counted from its structure (null: no such count)
+    "reader_notes": pl.List(pl.String()),  # distinct caveats the reader noted on this dump's records
 }
 INGEST_GROUP = "ingest"
 
@@ -47,11 +50,12 @@ INGEST_GROUP = "ingest"
 def raw_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dg.MaterializeResult:
     """Every record of one dump, untouched, with its file, line span and detected format."""
     started = time.perf_counter()
-    source = dump_for_key(settings.landing_dir, context.partition_key)
-    fmt = detect_format(source, settings.format_overrides, settings.csv_columns)
-    context.log.info(f"{source.name}: reading as {fmt} ({source.path.stat().st_size:,} bytes)")
+    source = replace(dump_for_key(settings.landing_dir, context.partition_key), limits=settings.expansion_limits())
+    columns = settings.column_map_for(source.name)
+    fmt = detect_format(source, settings.format_overrides, columns)
+    context.log.info(f"{source.name}: reading as {fmt} ({source.path.stat().st_size:,} bytes on disk)")
     chunks = []
-    for chunk in read_dump(source, fmt, settings.csv_columns, settings.chunk_rows):
+    for chunk in read_dump(source, fmt, columns, settings.chunk_rows):
         chunks.append(chunk)
         context.log.info(f"{source.name}: {sum(c.height for c in chunks):,} records read")
     raw = mask_raw_pii(pl.concat(chunks) if chunks else pl.DataFrame(schema=RAW_SCHEMA), settings.phone_region)
@@ -96,11 +100,11 @@ def clean_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettin
     if counts["raw_records"] != counts["kept"] + counts["duplicates"] + counts["quarantined"]:
         raise RuntimeError(f"{key}: accounting does not add up: {counts}")
     context.log.info(f"{key}: {counts}")
-    source = dump_for_key(settings.landing_dir, key)
+    source = replace(dump_for_key(settings.landing_dir, key), limits=settings.expansion_limits())
     fmt = (
         raw["source_format"][0]
         if raw.height
-        else detect_format(source, settings.format_overrides, settings.csv_columns)
+        else detect_format(source, settings.format_overrides, settings.column_map_for(source.name))
     )
     tables = {
         "mentions": cleaned.mentions.cast(MENTION_SCHEMA),
@@ -111,8 +115,19 @@ def clean_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettin
         name: write_parquet_atomic(t, partition_path(settings.warehouse_dir, name, key)) for name, t in tables.items()
     }
     # the manifest goes last: its presence marks the dump's partition as complete (see storage.dump_is_complete)
+    notes = raw.filter(pl.col("reader_note").is_not_null())["reader_note"].unique(maintain_order=True).to_list()
+    notes += list(cleaned.notes)
     manifest = pl.DataFrame(
-        [{"dump_file": source.name, "dump_key": key, "source_format": fmt, "raw_records": raw.height}],
+        [
+            {
+                "dump_file": source.name,
+                "dump_key": key,
+                "source_format": fmt,
+                "read_records": raw.height,
+                "file_records": count_file_records(source, fmt),
+                "reader_notes": notes,
+            }
+        ],
         schema=MANIFEST_SCHEMA,
     )
     write_parquet_atomic(manifest, partition_path(settings.warehouse_dir, "dump_manifest", key))

@@ -19,10 +19,10 @@ from trustpulse.cleaning.authors import (
     thanks_for_comment,
 )
 from trustpulse.cleaning.classify import brands_named, industry_brands, mention_type
-from trustpulse.cleaning.dates import parse_timestamp
+from trustpulse.cleaning.dates import FileTimestamps, parse_timestamps
 from trustpulse.cleaning.dedup import find_duplicates
 from trustpulse.cleaning.language import detect_language
-from trustpulse.cleaning.text import mask_pii, normalise_text
+from trustpulse.cleaning.text import EMAIL, EMAIL_MASK, mask_pii, normalise_text
 from trustpulse.cleaning.threads import blog_reply_parent, stable_id, thread_roots
 from trustpulse.settings import TrustpulseSettings
 
@@ -74,6 +74,7 @@ class CleanedDump:
     mentions: pl.DataFrame
     quarantine: pl.DataFrame
     duplicates: pl.DataFrame
+    notes: tuple[str, ...] = ()  # what a person should know about how this dump was read
 
     def accounting(self, raw_records: int) -> dict[str, int]:
         return {
@@ -88,11 +89,55 @@ def _quarantine_reason(row: dict, max_chars: int) -> str | None:
     """Why a raw record cannot become a mention, judged before its text is cleaned."""
     if row["parse_error"]:
         return f"parse_error: {row['parse_error']}"
+    if row.get("skip_reason"):
+        return row["skip_reason"]
     if row["kind"] == "boilerplate":
         return "boilerplate: comment-form or page furniture"
     if row["text"] is not None and len(row["text"]) > max_chars:
         return f"text_too_long: {len(row['text']):,} characters > {max_chars:,} (not a mention; kept raw)"
     return None
+
+
+def _date_notes(stamps: FileTimestamps) -> list[str]:
+    notes = []
+    if stamps.order.numeric_dates_seen:
+        order = "day" if stamps.order.day_first else "month"
+        notes.append(f"numeric dates read {order}-first: {stamps.order.evidence}")
+    if stamps.not_understood:
+        notes.append(
+            f"{len(stamps.not_understood)} date(s) not understood, those mentions are undated "
+            f"(e.g. {stamps.not_understood[0][:40]!r})"
+        )
+    return notes
+
+
+def _same_record(a: dict, b: dict, text_a: str, text_b: str) -> bool:
+    """Two records with one id are one record only if author and text agree (a shorter text may be the
+    other cut off): an export that mangled ids (Excel rounding `5,70306E+17`) gives many records one id."""
+    author_a, author_b = a["author_handle"] or a["author_name"], b["author_handle"] or b["author_name"]
+    fa, fb = text_a.casefold(), text_b.casefold()
+    return author_a == author_b and (fa.startswith(fb) or fb.startswith(fa))
+
+
+def _drop_conflicting_ids(rows: list[dict], texts: list[str]) -> list[str]:
+    """Ids that several different records share are no ids: later holders lose the id (kept as
+    mentions of their own, flagged in the dump's notes) instead of being collapsed as `same_id`."""
+    first: dict[str, int] = {}
+    conflicts: list[str] = []
+    for i, row in enumerate(rows):
+        native = row["native_id"]
+        if native is None:
+            continue
+        j = first.setdefault(native, i)
+        if j != i and not _same_record(rows[j], row, texts[j], texts[i]):
+            conflicts.append(native)
+            row["native_id"] = None
+    if not conflicts:
+        return []
+    return [
+        f"{len(conflicts)} record(s) share an id with a different author or text (e.g. {conflicts[0]!r}): "
+        "kept apart, the id not used for them"
+    ]
 
 
 def _namespace(row: dict) -> str:
@@ -147,9 +192,13 @@ def _blog_structure(rows: list[dict], texts: list[str], dump_has_repeats: bool, 
 def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook, pseudonym_key: bytes) -> CleanedDump:
     """Clean one dump's raw records into the mention contract."""
     all_rows = raw.sort("record_index").to_dicts()
+    stamps = parse_timestamps([r["created_at_raw"] for r in all_rows])
     quarantine, candidates, texts = [], [], []
-    for row in all_rows:
+    for row, created_at, bad_date in zip(all_rows, stamps.times, stamps.bad, strict=True):
+        row["_created"] = created_at
         reason = _quarantine_reason(row, settings.max_text_chars)
+        if not reason and bad_date:
+            reason = f"bad_value: created_at {bad_date}"
         text = "" if reason else normalise_text(row["text"], markup=row["platform"] not in PLAIN_TEXT_PLATFORMS)
         if not reason and not text:
             reason = "empty_text: nothing left after cleaning"
@@ -159,6 +208,7 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
             candidates.append(row)
             texts.append(text)
 
+    notes = list(_date_notes(stamps)) + _drop_conflicting_ids(candidates, texts)
     # threads from native ids (blogs: one thread per page)
     roots = thread_roots(
         [r["native_id"] for r in candidates],
@@ -205,7 +255,7 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
                 if sub[k]["_parent_row"] is not None:
                     rows[i]["_parent_row"] = members[sub[k]["_parent_row"]]
 
-    created = [parse_timestamp(r["created_at_raw"]) for r in rows]
+    created = [r["_created"] for r in rows]
     thread_ids = [
         stable_id(_namespace(r) if r["native_id"] else r["dump_file"], kept_roots[i] or f"row{i}")
         for i, r in enumerate(rows)
@@ -301,7 +351,8 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
                 "parent_id": parent_ids[i],
                 "position": position[i],
                 "author_id": pseudonymise(pseudonym_key, platform, handles[i]),
-                "author": mask_pii(authors[i], settings.phone_region) if authors[i] else None,
+                # an author is a name or an account, often all digits: only e-mail addresses are masked there
+                "author": EMAIL.sub(EMAIL_MASK, authors[i]) if authors[i] else None,
                 "is_owner": is_owner[i],
                 "brand": brands,
                 "mention_type": kind,
@@ -333,4 +384,5 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
         duplicates=pl.DataFrame(duplicates, schema=DUPLICATE_SCHEMA, orient="row")
         if duplicates
         else pl.DataFrame(schema=DUPLICATE_SCHEMA),
+        notes=tuple(notes),
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+from dagster_shared.error import SerializableErrorInfo
 
 from pipelines.definitions import build_definitions
 from pipelines.partitions import DUMPS_TAG, dumps_signature, last_published_signature, sync_dump_partitions
@@ -20,7 +21,9 @@ from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import dump_is_complete, remove_stale_temp_files
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Without --verbose, Dagster's console logger stays silent: a failed step is reported once, as one line
+# (`_failure_message`), instead of as an event with a stack trace.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def ensure_dagster_home(settings: TrustpulseSettings) -> Path:
@@ -43,10 +46,27 @@ class RunReport:
     published: bool = False
 
 
-def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+# Errors whose message is already the one line a person needs (`file: position: reason`).
+PLAIN_ERRORS = ("DumpParseError", "DumpNotFoundError", "ValueError")
+
+
+def _root_cause(error: SerializableErrorInfo) -> SerializableErrorInfo:
+    """The innermost error: Dagster wraps what an asset raised in its own step-execution error."""
+    while error.cause is not None:
+        error = error.cause
+    return error
+
+
+def _failure_message(result: dg.ExecuteInProcessResult, verbose: bool = False) -> str:
+    """One line: the error an asset raised (a `DumpParseError` reads `file: position: reason`), not
+    Dagster's wrapper; with `verbose`, the stack trace follows."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            return event.step_failure_data.error.message.strip()
+            wrapper = event.step_failure_data.error
+            cause = _root_cause(wrapper)
+            message = (cause.message or "").strip().splitlines() or [cause.cls_name or "error"]
+            line = message[0] if cause.cls_name in PLAIN_ERRORS else f"{cause.cls_name}: {message[0]}"
+            return f"{line}\n{wrapper.to_string()}" if verbose else line
     return "run failed"
 
 
@@ -82,7 +102,7 @@ def run_pipeline(
             if result.success:
                 report.ingested.append(dump.name)
             else:
-                report.failed[dump.name] = _failure_message(result)
+                report.failed[dump.name] = _failure_message(result, verbose)
                 progress(f"[{n}/{total}] {dump.name}: FAILED: {report.failed[dump.name]}")
         signature = dumps_signature([d.key for d in sync.current if d.name not in report.failed])
         if not force and not report.ingested and last_published_signature(instance) == signature:
@@ -95,5 +115,5 @@ def run_pipeline(
         )
         report.published = result.success
         if not result.success:
-            report.failed["<publish>"] = _failure_message(result)
+            report.failed["<publish>"] = _failure_message(result, verbose)
     return report

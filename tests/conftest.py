@@ -56,6 +56,6 @@ def landing(settings: TrustpulseSettings) -> Path:
     """A data root whose landing/ holds every fixture dump."""
     settings.landing_dir.mkdir(parents=True)
     for path in FIXTURES.iterdir():
-        if path.name != "brands.yaml":
+        if path.is_file() and path.name != "brands.yaml":
             shutil.copy(path, settings.landing_dir / path.name)
     return settings.landing_dir

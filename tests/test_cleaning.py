@@ -159,7 +159,8 @@ def test_dates():
     assert str(parse_timestamp("Tue Oct 31 22:10:47 +0000 2017")) == "2017-10-31 22:10:47+00:00"
     assert str(parse_timestamp("2024-03-01T10:00:00+02:00")) == "2024-03-01 08:00:00+00:00"
     assert str(parse_timestamp("1709287200")) == "2024-03-01 10:00:00+00:00"
-    assert parse_timestamp("not a date") is None
+    with pytest.raises(ValueError, match="is not a date"):
+        parse_timestamp("not a date")
 
 
 def test_language():

@@ -123,6 +123,7 @@ def published(settings) -> TrustpulseSettings:
             "kept": [2],
             "duplicates": [0],
             "quarantined": [1],
+            "unread": [0],
             "balanced": [True],
         },
         schema=ACCOUNTING_SCHEMA,

@@ -95,27 +95,37 @@ def test_cross_dump_copies_become_duplicates(settings):
     kept, dups = dedupe_across_dumps(m, dups)
     assert kept["record_id"].to_list() == ["k1:3", "k1:4"]
     assert dups.select("record_id", "rule").rows() == [("k2:0", "cross_dump")]
-    raw = pl.DataFrame(
-        {"dump_file": ["a.csv", "z.csv"], "dump_key": ["k1", "k2"], "source_format": ["csv"] * 2, "raw_records": [2, 1]}
+    # z.csv's file holds 3 records by its own count, its reader produced 1: two records show as unread
+    manifest = pl.DataFrame(
+        {
+            "dump_file": ["a.csv", "z.csv"],
+            "dump_key": ["k1", "k2"],
+            "source_format": ["csv"] * 2,
+            "read_records": [2, 1],
+            "file_records": [None, 3],
+        }
     )
     q = pl.DataFrame(schema={"dump_key": pl.String})
-    acc = accounting_table(raw, kept, q, dups)
-    assert acc.select("dump_file", "raw_records", "kept", "duplicates", "balanced").rows() == [
-        ("a.csv", 2, 2, 0, True),
-        ("z.csv", 1, 0, 1, True),
+    acc = accounting_table(manifest, kept, q, dups)
+    assert acc.select("dump_file", "raw_records", "kept", "duplicates", "unread", "balanced").rows() == [
+        ("a.csv", 2, 2, 0, 0, True),
+        ("z.csv", 3, 0, 1, 2, False),
     ]
 
 
 def test_cli_run_is_persistent_incremental_and_survives_a_bad_dump(settings, landing, monkeypatch, capsys):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    (landing / "broken.png").write_bytes(b"\x89PNG\x00\x00binary")
+    (landing / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
     shutil.copy(FIXTURES / "brands.yaml", settings.root / "brands.yaml")
     data = str(settings.root)
     assert cli.main(["run", "--data", data]) == 1  # the binary dump fails, the others go through
     out, err = capsys.readouterr()
-    assert "broken.png" in err and "binary content" in err
+    # one line that names the file and says what it is; no stack trace, no Dagster wrapper
+    assert "  broken.png: not a dump (PNG image)\n" in err
+    assert "Traceback" not in out + err and "DagsterExecutionStepExecutionError" not in out + err
+    assert "broken.png: FAILED: broken.png: not a dump (PNG image)" in out
     accounting = pl.read_parquet(settings.warehouse_dir / "ingest_accounting.parquet")
-    assert accounting.height == len(list(FIXTURES.iterdir())) - 1
+    assert accounting.height == len([p for p in FIXTURES.iterdir() if p.is_file()]) - 1
     assert accounting["balanced"].all()
 
     (landing / "broken.png").unlink()

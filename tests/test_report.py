@@ -189,6 +189,7 @@ def build_rich_root(root: Path) -> Path:
                 "kept": [34, 33],
                 "duplicates": [4, 2],
                 "quarantined": [2, 0],
+                "unread": [0, 0],
                 "balanced": [True, True],
             }
         ),
@@ -277,6 +278,7 @@ def build_thin_root(root: Path) -> Path:
                 "kept": [5],
                 "duplicates": [0],
                 "quarantined": [1],
+                "unread": [0],
                 "balanced": [True],
             }
         ),

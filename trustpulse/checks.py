@@ -23,7 +23,7 @@ def duplicated_values(df: pl.DataFrame, column: str) -> list[str]:
 
 
 def unbalanced_dumps(accounting: pl.DataFrame) -> list[str]:
-    """Dumps where raw records != kept + duplicates + quarantined."""
+    """Dumps where raw records (what the file holds) != kept + duplicates + quarantined."""
     bad = accounting.filter(pl.col("raw_records") != pl.col("kept") + pl.col("duplicates") + pl.col("quarantined"))
     return bad["dump_file"].to_list()
 

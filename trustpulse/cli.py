@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 from trustpulse.embeddings import BATCH_SIZE
-from trustpulse.settings import TrustpulseSettings, default_data_root
+from trustpulse.settings import TrustpulseSettings, default_data_root, parse_column_option
 
 
-def _settings(data: str | None) -> TrustpulseSettings:
-    return TrustpulseSettings(data_root=str(Path(data or default_data_root()).expanduser().resolve()))
+def _settings(data: str | None, columns: str | None = None) -> TrustpulseSettings:
+    return TrustpulseSettings(
+        data_root=str(Path(data or default_data_root()).expanduser().resolve()),
+        csv_columns=parse_column_option(columns) if columns else {},
+    )
 
 
 def _print_outputs(settings: TrustpulseSettings) -> None:
@@ -21,12 +24,22 @@ def _print_outputs(settings: TrustpulseSettings) -> None:
     accounting = settings.warehouse_dir / "ingest_accounting.parquet"
     if accounting.exists():
         table = pl.read_parquet(accounting)
-        print("\nper dump: raw = kept + duplicates + quarantined")
+        print("\nper dump: raw (what the file holds) = kept + duplicates + quarantined")
         for r in table.iter_rows(named=True):
+            gap = f"   {r['unread']:,} NOT READ" if r["unread"] else ""
             print(
                 f"  {r['dump_file']:<40} {r['source_format']:<10} raw {r['raw_records']:>6}"
-                f" = kept {r['kept']:>6} + dup {r['duplicates']:>5} + quarantined {r['quarantined']:>4}"
+                f" = kept {r['kept']:>6} + dup {r['duplicates']:>5} + quarantined {r['quarantined']:>4}{gap}"
             )
+    manifest = settings.warehouse_dir / "partitions" / "dump_manifest"
+    notes = pl.read_parquet(manifest / "*.parquet") if manifest.is_dir() and any(manifest.iterdir()) else None
+    if notes is not None and "reader_notes" in notes.columns:
+        noted = notes.filter(pl.col("reader_notes").list.len() > 0).sort("dump_file")
+        if noted.height:
+            print("\nnotes on how dumps were read:")
+            for r in noted.iter_rows(named=True):
+                for note in r["reader_notes"]:
+                    print(f"  {r['dump_file']}: {note}")
     print("\noutputs:")
     for path in sorted(settings.warehouse_dir.glob("*.parquet")):
         print(f"  {path}")
@@ -37,21 +50,42 @@ def _print_outputs(settings: TrustpulseSettings) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.runner import run_pipeline
 
-    settings = _settings(args.data)
+    try:
+        settings = _settings(args.data, args.columns)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     report = run_pipeline(settings, force=args.force, verbose=args.verbose, progress=lambda m: print(m, flush=True))
     _print_outputs(settings)
-    if report.failed:
+    problems = [error if error.startswith(name) else f"{name}: {error}" for name, error in report.failed.items()]
+    problems += unread_lines(settings)
+    if problems:
         print("\nfailed:", file=sys.stderr)
-        for name, error in report.failed.items():
-            print(f"  {name}: {error}", file=sys.stderr)
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
         return 1
     return 0
+
+
+def unread_lines(settings: TrustpulseSettings) -> list[str]:
+    """One line per published dump whose file holds records the reader did not produce."""
+    import polars as pl
+
+    path = settings.warehouse_dir / "ingest_accounting.parquet"
+    if not path.exists():
+        return []
+    gaps = pl.read_parquet(path).filter(pl.col("unread") != 0)
+    return [
+        f"{r['dump_file']}: {r['unread']:,} of {r['raw_records']:,} records in the file were not read "
+        f"(read as {r['source_format']})"
+        for r in gaps.iter_rows(named=True)
+    ]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from trustpulse.demo import DEMO_BRANDS_FILE, generate_demo_dumps
 
-    settings = _settings(args.data)
+    settings = _settings(args.data, args.columns)
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
     brands = settings.root / "brands.yaml"
     if not brands.exists():
@@ -109,7 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (run, demo):
         p.add_argument("--data", help="data root (default: $TRUSTPULSE_DATA, else ./data)")
         p.add_argument("--force", action="store_true", help="re-ingest dumps that are already ingested")
-        p.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
+        p.add_argument("--verbose", action="store_true", help="show Dagster's step logs and stack traces")
+        p.add_argument(
+            "--columns",
+            metavar="FIELD=COLUMN,...",
+            help="column map for table exports (CSV, TSV, Excel), e.g. 'text=Hit Sentence,author=Influencer'; "
+            "see also DATA/trustpulse.yaml and landing/<file>.columns.yaml (README)",
+        )
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--scale", type=float, default=1.0, help="1.0 gives about 2,500 mentions")
     sentiment = sub.add_parser("sentiment", help="score one text per line of FILE; CSV on stdout")

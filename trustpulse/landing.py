@@ -1,23 +1,62 @@
-"""The landing folder: which dumps are there, and which partition key each has."""
+"""The landing folder: which dumps are there, and which partition key each has.
+
+A zip archive is not one dump: each file inside it is a dump of its own (its own partition and
+accounting line), read from the archive in place. An Excel workbook is a zip too, and stays one dump.
+"""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
-from trustpulse.readers.source import DumpSource
+from trustpulse.readers.source import XLSX_MEMBER, ZIP_MAGICS, DumpSource
+from trustpulse.settings import COLUMNS_SIDECAR_SUFFIX
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp")
+IGNORED_MEMBER_PREFIXES = ("__MACOSX/",)
+
+
+def _is_ignored(name: str) -> bool:
+    base = name.rstrip("/").rsplit("/", 1)[-1]
+    return base.startswith(".") or base.endswith((*IGNORED_SUFFIXES, COLUMNS_SIDECAR_SUFFIX))
+
+
+def archive_members(path: Path) -> list[str] | None:
+    """The dump members of a zip archive at `path`, or None when `path` is not such an archive (a plain
+    file, an Excel workbook, an unreadable zip: those are one dump, and reading it says what is wrong)."""
+    with path.open("rb") as fh:
+        if not fh.read(4).startswith(ZIP_MAGICS):
+            return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return None
+    names = [i.filename for i in infos]
+    if XLSX_MEMBER in names or any(n.startswith(("word/", "ppt/")) for n in names):
+        return None
+    return [
+        i.filename
+        for i in infos
+        if not i.is_dir() and not i.filename.startswith(IGNORED_MEMBER_PREFIXES) and not _is_ignored(i.filename)
+    ]
 
 
 def landed_dumps(landing_dir: Path) -> list[DumpSource]:
-    """Dumps in landing/, by name; hidden and partially-written files are ignored."""
+    """Dumps in landing/, by name; hidden and partially-written files and column maps
+    (`*.columns.yaml`) are ignored; zip archives give one dump per member."""
     if not landing_dir.is_dir():
         return []
-    return [
-        DumpSource(p)
-        for p in sorted(landing_dir.iterdir())
-        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(IGNORED_SUFFIXES)
-    ]
+    dumps: list[DumpSource] = []
+    for path in sorted(landing_dir.iterdir()):
+        if not path.is_file() or _is_ignored(path.name):
+            continue
+        members = archive_members(path)
+        if members is None:
+            dumps.append(DumpSource(path))
+        else:
+            dumps.extend(DumpSource(path, member) for member in members)
+    return dumps
 
 
 class DumpNotFoundError(FileNotFoundError):

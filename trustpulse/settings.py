@@ -6,6 +6,7 @@ CLI builds it from flags and the environment, and the pure functions receive it 
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import secrets
 from pathlib import Path
@@ -13,12 +14,16 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from trustpulse.readers.source import DEFAULT_LIMITS, ExpansionLimits
+
 DATA_ENV_VAR = "TRUSTPULSE_DATA"
 PSEUDONYM_KEY_ENV_VAR = "TRUSTPULSE_PSEUDONYM_KEY"
 DEFAULT_BRANDS_FILE = Path(__file__).parent / "defaults" / "brands.yaml"
 
-# Formats a dump can be read as; `format_overrides` maps file-name globs to one of these.
-SOURCE_FORMATS = ("blog_text", "html", "csv", "twcs_csv", "jsonl", "json", "parquet")
+PROJECT_FILE = "trustpulse.yaml"  # DATA/trustpulse.yaml: per-deployment reading options (`columns:`, `files:`)
+COLUMNS_SIDECAR_SUFFIX = ".columns.yaml"  # landing/<dump>.columns.yaml: the column map of one dump
+# Contract fields a column of a table export (CSV, TSV, Excel) can be mapped to.
+COLUMN_FIELDS = ("text", "id", "author", "created_at", "platform", "in_reply_to", "thread_id", "url")
 
 
 class ScoringConfig(dg.Config):
@@ -117,6 +122,15 @@ class TrustpulseSettings(dg.ConfigurableResource):
     max_text_chars: int = Field(
         default=200_000, description="A record whose text is longer is quarantined (a page, not a mention)."
     )
+    max_expanded_bytes: int = Field(
+        default=DEFAULT_LIMITS.max_bytes,
+        description="A compressed dump (.gz, a zip member) expanding past this many bytes is refused.",
+    )
+    max_expansion_ratio: float = Field(
+        default=DEFAULT_LIMITS.max_ratio,
+        description="A compressed dump expanding more than this many times its compressed size (beyond the "
+        f"first {DEFAULT_LIMITS.floor_bytes >> 20} MiB) is refused as a possible archive bomb.",
+    )
     scoring: ScoringConfig = Field(default_factory=ScoringConfig, description="Responsiveness and trust.")
     max_quarantine_share: float = Field(
         default=0.25, description="Asset check: the share of raw records quarantined may not exceed this."
@@ -154,6 +168,30 @@ class TrustpulseSettings(dg.ConfigurableResource):
         local = self.root / "brands.yaml"
         return local if local.exists() else DEFAULT_BRANDS_FILE
 
+    def expansion_limits(self) -> ExpansionLimits:
+        return ExpansionLimits(max_bytes=self.max_expanded_bytes, max_ratio=self.max_expansion_ratio)
+
+    def column_map_for(self, dump_name: str) -> dict[str, str]:
+        """The column map (contract field -> column name) for one table export. Later sources win:
+        DATA/trustpulse.yaml `columns:`, its `files: {glob: {columns: ...}}` entries matching the dump,
+        `landing/<file>.columns.yaml` beside the dump (for an archive member, beside the archive), then
+        `csv_columns` (configuration or `trustpulse run --columns`)."""
+        archive_or_file = dump_name.split("/", 1)[0]
+        merged: dict[str, str] = {}
+        project = self.root / PROJECT_FILE
+        if project.exists():
+            doc = _yaml_mapping(project)
+            merged.update(_columns(doc.get("columns"), project))
+            for pattern, spec in (doc.get("files") or {}).items():
+                if fnmatch.fnmatch(dump_name, pattern) or fnmatch.fnmatch(archive_or_file, pattern):
+                    merged.update(_columns((spec or {}).get("columns"), project))
+        sidecar = self.landing_dir / f"{archive_or_file}{COLUMNS_SIDECAR_SUFFIX}"
+        if sidecar.exists():
+            doc = _yaml_mapping(sidecar)
+            merged.update(_columns(doc.get("columns", doc), sidecar))
+        merged.update(_columns(self.csv_columns, Path("csv_columns")))
+        return merged
+
     def resolved_pseudonym_key(self) -> bytes:
         """The pseudonymisation key: config, then environment, then a key file under the data root."""
         key = self.pseudonym_key or os.environ.get(PSEUDONYM_KEY_ENV_VAR, "")
@@ -166,3 +204,35 @@ class TrustpulseSettings(dg.ConfigurableResource):
             tmp.write_text(secrets.token_hex(32))
             os.replace(tmp, key_file)
         return key_file.read_text().strip().encode()
+
+
+def _yaml_mapping(path: Path) -> dict:
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return doc
+
+
+def _columns(value: object, where: Path) -> dict[str, str]:
+    """A validated column map: known contract fields to column names."""
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: `columns` must map fields to column names, e.g. text: Hit Sentence")
+    unknown = sorted(set(value) - set(COLUMN_FIELDS))
+    if unknown:
+        raise ValueError(f"{where}: unknown column field(s) {unknown}; known: {', '.join(COLUMN_FIELDS)}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def parse_column_option(option: str) -> dict[str, str]:
+    """`text=Hit Sentence,author=Influencer` (the `--columns` option) -> a validated column map."""
+    pairs = [p for p in option.split(",") if p.strip()]
+    if any("=" not in p for p in pairs):
+        raise ValueError(f"--columns {option!r}: expected FIELD=COLUMN pairs separated by commas")
+    return _columns({k.strip(): v.strip() for k, v in (p.split("=", 1) for p in pairs)}, Path("--columns"))

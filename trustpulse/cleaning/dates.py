@@ -1,29 +1,121 @@
-"""Timestamps in the formats dumps use, to UTC."""
+"""Timestamps in the formats dumps use, to UTC.
+
+Numeric dates like `05-02-2015` or `03.02.2024` are ambiguous one by one. A file is written by one tool
+in one locale, so the order is decided per file (`DateOrder.of`) from the values that are not ambiguous
+(a first field over 12 means day-first), and applied to all of the file's dates.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dateutil import parser as dateparser
 
+# day or month, day or month, year; separators . / -
+NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})\b")
+# epoch numbers by magnitude: seconds up to 1e11 (year 5138), then milliseconds, microseconds, nanoseconds
+EPOCH_DIVISORS = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6), (1e20, 1e9))
+NO_NUMERIC_DATES = "no numeric dates"
+EARLIEST_YEAR = 1900  # earlier is no timestamp of an online mention: a misread value
 
-def parse_timestamp(value: str | None) -> datetime | None:
-    """ISO 8601, RFC 2822, Twitter's "Tue Oct 31 22:10:47 +0000 2017", epoch seconds -> aware UTC.
 
-    A timestamp without a zone is taken as UTC. Unparseable values give None (the mention is kept).
-    """
+@dataclass(frozen=True)
+class DateOrder:
+    """Whether a file's numeric dates put the day first."""
+
+    day_first: bool
+    evidence: str  # why: the value that decided, or the separator convention used
+
+    @classmethod
+    def of(cls, values: Iterable[str | None]) -> DateOrder:
+        """Decide from the file's own values: a first field > 12 is a day, a second field > 12 is a day.
+        With no such value: dots are day-first (European), slashes month-first (US), dashes day-first
+        (year-first dashes are ISO and never reach this rule)."""
+        separators: list[str] = []
+        for value in values:
+            match = NUMERIC_DATE.match(value) if value else None
+            if not match:
+                continue
+            first, sep, second = int(match.group(1)), match.group(2), int(match.group(3))
+            separators.append(sep)
+            if first > 12 >= second:
+                return cls(True, f"{value!r} has a day first")
+            if second > 12 >= first:
+                return cls(False, f"{value!r} has a month first")
+        if not separators:
+            return cls(False, NO_NUMERIC_DATES)
+        sep = max(set(separators), key=separators.count)
+        return cls(sep != "/", f"no unambiguous value, so by the {sep!r} separator's convention")
+
+    @property
+    def numeric_dates_seen(self) -> bool:
+        return self.evidence != NO_NUMERIC_DATES
+
+
+def _from_epoch(number: float) -> datetime:
+    for limit, divisor in EPOCH_DIVISORS:
+        if abs(number) < limit:
+            return datetime.fromtimestamp(number / divisor, tz=UTC)
+    raise ValueError(f"epoch number {number:g} is out of range")
+
+
+def parse_timestamp(value: str | None, day_first: bool = False) -> datetime | None:
+    """ISO 8601, RFC 2822, Twitter's "Tue Oct 31 22:10:47 +0000 2017", numeric dates in the file's order,
+    epoch seconds / ms / µs / ns -> aware UTC. A timestamp without a zone is taken as UTC.
+
+    None for an absent value; `ValueError` (with the reason) for a value that is not a date."""
     if value is None or not str(value).strip():
         return None
     text = str(value).strip()
     try:
-        if text.replace(".", "", 1).isdigit():
-            number = float(text)
-            if number > 1e11:  # milliseconds
-                number /= 1000
-            return datetime.fromtimestamp(number, tz=UTC)
-        parsed = dateparser.parse(text)
-    except (ValueError, OverflowError, TypeError):
-        return None
+        if re.fullmatch(r"-?\d+(?:\.\d+)?", text):
+            parsed = _from_epoch(float(text))
+        else:
+            parsed = dateparser.parse(text, dayfirst=day_first)
+    except (ValueError, OverflowError, TypeError, dateparser.ParserError) as exc:
+        raise ValueError(f"{text[:60]!r} is not a date ({exc})") from None
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
+    if parsed.year < EARLIEST_YEAR:
+        raise ValueError(f"{text[:60]!r} is not a date (year {parsed.year})")
+    return parsed
+
+
+NUMERIC_VALUE = re.compile(r"^[\d\s.,:/+\-TZ]+$")
+
+
+@dataclass(frozen=True)
+class FileTimestamps:
+    """A file's timestamps, numeric dates read in the order the file itself shows.
+
+    `bad[i]` says why value i is malformed (an out-of-range epoch, `31/31/2020`): its record is
+    quarantined. A worded date the parser does not know (`3. März 2015`, `2 hours ago`) is not malformed,
+    only not understood: the mention is kept undated and counted in `not_understood`."""
+
+    times: list[datetime | None]
+    bad: list[str | None]
+    not_understood: list[str]
+    order: DateOrder
+
+
+def parse_timestamps(values: list[str | None]) -> FileTimestamps:
+    order = DateOrder.of(values)
+    times: list[datetime | None] = []
+    bad: list[str | None] = []
+    not_understood: list[str] = []
+    for value in values:
+        try:
+            times.append(parse_timestamp(value, order.day_first))
+            bad.append(None)
+        except ValueError as exc:
+            times.append(None)
+            if NUMERIC_VALUE.match(str(value)):
+                bad.append(str(exc))
+            else:
+                bad.append(None)
+                not_understood.append(str(value))
+    return FileTimestamps(times, bad, not_understood, order)

@@ -6,6 +6,9 @@ from collections.abc import Iterable
 
 import polars as pl
 
+# Formats a dump can be read as; `format_overrides` in the settings map file-name globs to one of these.
+SOURCE_FORMATS = ("blog_text", "html", "csv", "twcs_csv", "xlsx", "jsonl", "json", "parquet")
+
 RAW_SCHEMA: dict[str, pl.DataType] = {
     "record_id": pl.String(),  # "<dump key>:<record index>", unique across dumps
     "dump_file": pl.String(),
@@ -28,6 +31,12 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
     "owner_hint": pl.Boolean(),  # the source itself says who owes answers (twcs inbound == False)
     "duplicate_of_index": pl.Int64(),  # reader-detected repeat (blog dumps print comments twice)
     "parse_error": pl.String(),  # set when the record could not be parsed; it is then quarantined
+    # set when the record is in the file but holds no mention (a Reddit `more` stub, a [deleted] body):
+    # it is quarantined with exactly this reason
+    "skip_reason": pl.String(),
+    # something about the record a person should know but that does not stop it being kept
+    # (an id Excel turned into scientific notation, a page with no recognisable comment structure)
+    "reader_note": pl.String(),
 }
 
 RAW_COLUMNS = tuple(RAW_SCHEMA)
@@ -38,7 +47,7 @@ class DumpParseError(ValueError):
 
     def __init__(self, file: str, position: str, reason: str) -> None:
         self.file, self.position, self.reason = file, position, reason
-        super().__init__(f"{file}: {position}: {reason}")
+        super().__init__(f"{file}: {position}: {reason}" if position else f"{file}: {reason}")
 
 
 def records_frame(records: Iterable[dict]) -> pl.DataFrame:

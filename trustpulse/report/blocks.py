@@ -323,7 +323,7 @@ def coverage(report: Report) -> str:
         ok = (
             '<span class="tp-tag tp-good">balanced</span>'
             if r["balanced"]
-            else '<span class="tp-tag tp-bad">check</span>'
+            else f'<span class="tp-tag tp-bad">{r["unread"] or 0:,} in the file not read</span>'
         )
         rows.append(
             [
