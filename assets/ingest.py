@@ -124,7 +124,7 @@ def clean_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettin
                 "dump_key": key,
                 "source_format": fmt,
                 "read_records": raw.height,
-                "file_records": count_file_records(source, fmt),
+                "file_records": count_file_records(source, fmt, settings.column_map_for(source.name)),
                 "reader_notes": notes,
             }
         ],

@@ -178,8 +178,12 @@ def test_invalid_json_document_names_file_and_position(tmp_path):
 def test_binary_file_is_rejected(tmp_path):
     path = tmp_path / "image.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    with pytest.raises(DumpParseError, match=r"image.png: byte \d+: binary content"):
+    with pytest.raises(DumpParseError, match=r"^image.png: not a dump \(PNG image\)$"):
         detect_format(DumpSource(path))
+    unknown = tmp_path / "blob.dat"
+    unknown.write_bytes(b"\x01\x02\x03" + bytes(range(256)))
+    with pytest.raises(DumpParseError, match=r"^blob.dat: byte \d+: not a dump \(binary content: NUL byte\)$"):
+        detect_format(DumpSource(unknown))
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "cp1252"])

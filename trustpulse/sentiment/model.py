@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from trustpulse.embeddings import BATCH_SIZE
+from trustpulse.embeddings import BATCH_SIZE, quiet_model_loading
 from trustpulse.sentiment.windows import make_windows, normalise_text, pool_windows, sentence_starts
 from trustpulse.storage import file_sha256
 
@@ -89,7 +89,8 @@ def load_base_classifier(base_dir: Path | str | None = None, verify: bool = True
     from transformers import AutoModelForSequenceClassification
 
     d = verify_base(base_dir) if verify else Path(base_dir or base_model_dir())
-    return AutoModelForSequenceClassification.from_pretrained(str(d), num_labels=3, local_files_only=True)
+    with quiet_model_loading():
+        return AutoModelForSequenceClassification.from_pretrained(str(d), num_labels=3, local_files_only=True)
 
 
 def _usable_cores() -> int:
@@ -223,7 +224,8 @@ class SentimentModel:
         hf_model.eval()
         do_quant = default_quant if quantize is None else quantize
         if do_quant and device == "cpu":
-            hf_model = torch.ao.quantization.quantize_dynamic(hf_model, {torch.nn.Linear}, dtype=torch.qint8)
+            with quiet_model_loading():
+                hf_model = torch.ao.quantization.quantize_dynamic(hf_model, {torch.nn.Linear}, dtype=torch.qint8)
             model_id += "+int8"
         else:
             hf_model.to(device)
@@ -240,8 +242,9 @@ class SentimentModel:
                 f"sentiment adapter not found: {weights} (train it with `python -m trustpulse.sentiment.train`)"
             )
         base = load_base_classifier(base_dir, verify=False)
-        peft_model = PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)
-        merged = peft_model.merge_and_unload()
+        with quiet_model_loading():
+            peft_model = PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)
+            merged = peft_model.merge_and_unload()
         merged.config.id2label = dict(enumerate(LABELS))
         merged.config.label2id = {lab: i for i, lab in enumerate(LABELS)}
         tok = load_tokenizer(base_dir)
