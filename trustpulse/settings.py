@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from trustpulse.readers.columns import EXPORT_COLUMNS
 from trustpulse.readers.source import DEFAULT_LIMITS, ExpansionLimits
 
 DATA_ENV_VAR = "TRUSTPULSE_DATA"
@@ -23,7 +24,7 @@ DEFAULT_BRANDS_FILE = Path(__file__).parent / "defaults" / "brands.yaml"
 PROJECT_FILE = "trustpulse.yaml"  # DATA/trustpulse.yaml: per-deployment reading options (`columns:`, `files:`)
 COLUMNS_SIDECAR_SUFFIX = ".columns.yaml"  # landing/<dump>.columns.yaml: the column map of one dump
 # Contract fields a column of a table export (CSV, TSV, Excel) can be mapped to.
-COLUMN_FIELDS = ("text", "id", "author", "created_at", "platform", "in_reply_to", "thread_id", "url")
+COLUMN_FIELDS = tuple(EXPORT_COLUMNS)
 
 
 class ScoringConfig(dg.Config):
@@ -105,8 +106,9 @@ class TrustpulseSettings(dg.ConfigurableResource):
     csv_columns: dict[str, str] = Field(
         default_factory=dict,
         description=(
-            "Generic CSV column mapping: contract field (text, id, author, created_at, platform, "
-            "in_reply_to, thread_id, url) -> CSV column name. Unmapped fields use their own name."
+            "Column map for table exports (CSV, TSV, Excel): contract field (text, author, author_name, id, "
+            "created_at, url, thread_id, in_reply_to, platform) -> column name. Wins over DATA/trustpulse.yaml "
+            "and landing/<file>.columns.yaml; unmapped fields are found by known header names (readers/columns.py)."
         ),
     )
     phone_region: str = Field(default="US", description="Region for phone numbers written without +CC.")

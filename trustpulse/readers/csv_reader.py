@@ -30,7 +30,6 @@ TWCS_COLUMNS = (
     "response_tweet_id",
     "in_response_to_tweet_id",
 )
-GENERIC_FIELDS = ("text", "id", "author", "created_at", "platform", "in_reply_to", "thread_id", "url")
 MAX_RECORD_LINES = 500  # a quoted field running longer than this is an unbalanced quote
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 50  # the header is within the first this-many rows (report lines above it)
