@@ -151,6 +151,9 @@ def _duplicate_group(row: dict, root: str | None) -> tuple:
     author = row["author_handle"] or row["author_name"]
     if row["parent_native_id"] is None and row["thread_native_id"] is None and row["native_id"] is not None:
         return ("top-level", row["platform"], author, row["created_at_raw"])
+    if row["platform"] in GLOBAL_ID_PLATFORMS and row["native_id"] is not None:
+        # two replies with their own platform ids are two comments, even with the same words ("test")
+        return (root, author, row["parent_native_id"], row["kind"], row["native_id"])
     return (root, author, row["parent_native_id"], row["kind"])
 
 

@@ -118,7 +118,10 @@ def load_topics(directory: Path, embedding_model: Any | None = None) -> SavedTop
     if (path / "bertopic").is_dir():
         from bertopic import BERTopic
 
-        model = BERTopic.load(str(path / "bertopic"), embedding_model=embedding_model)
+        from trustpulse.embeddings import quiet_model_loading
+
+        with quiet_model_loading():  # BERTopic loads the saved encoder when none is given
+            model = BERTopic.load(str(path / "bertopic"), embedding_model=embedding_model)
     return SavedTopics(
         model=model,
         info=pl.read_parquet(path / "topics.parquet").cast(TOPIC_INFO_SCHEMA),
