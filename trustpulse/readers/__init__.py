@@ -9,7 +9,6 @@ from __future__ import annotations
 import fnmatch
 import io
 import json
-import re
 from collections.abc import Iterator
 
 import polars as pl
@@ -17,15 +16,12 @@ import pyarrow.parquet as pq
 
 from trustpulse.readers.blog_text import read_blog_text
 from trustpulse.readers.csv_reader import detect_table_format, read_csv
-from trustpulse.readers.html_reader import read_html
+from trustpulse.readers.html_reader import looks_like_markup, read_html
 from trustpulse.readers.json_reader import read_json_document, read_json_lines, records_from_object
 from trustpulse.readers.schema import RAW_SCHEMA, SOURCE_FORMATS, DumpParseError, records_frame
 from trustpulse.readers.source import GZIP_MAGIC, SAMPLE_BYTES, ZIP_MAGICS, DumpSource, describe_binary
 
 __all__ = ["RAW_SCHEMA", "DumpParseError", "DumpSource", "detect_format", "read_dump"]
-
-_HTML_TAG = re.compile(r"<(?:!doctype html|html|body|div|p|article|section|span|br|a)\b", re.IGNORECASE)
-
 
 def detect_format(
     source: DumpSource, overrides: dict[str, str] | None = None, csv_columns: dict[str, str] | None = None
@@ -50,19 +46,20 @@ def detect_format(
         raise DumpParseError(source.name, "", f"not a dump ({what})")
     sample = source.sample_text.lstrip()
     if sample.startswith(("{", "[")):
-        # One JSON value per line (JSON lines, or one API response per line) versus one document.
+        # One JSON value per line (JSON lines, one API response or one Reddit thread page per line) versus one
+        # document: a pretty-printed document's first line ("[" or "{") is not a complete value.
         first_line, newline, rest = sample.partition("\n")
         if not newline and len(source.head) == SAMPLE_BYTES:  # the first line is longer than the sample
             first_line, rest = _first_line_and_more(source)
         try:
-            first_is_complete = isinstance(json.loads(first_line), dict)
+            first_is_complete = isinstance(json.loads(first_line), dict | list)
         except json.JSONDecodeError:
             first_is_complete = False
         except RecursionError:  # one line nested too deep: still one record per line
             first_is_complete = True
         return "jsonl" if first_is_complete and rest.strip() else "json"
     # --- markup: HTML pages, Disqus XML exports (trustpulse/readers/html_reader.py owns the rule) ---
-    if _HTML_TAG.search(sample[:4096]) and sample.startswith("<"):
+    if looks_like_markup(source.sample_text):
         return "html"
     # --- tables: CSV / TSV exports (trustpulse/readers/csv_reader.py owns the rule) ---
     table_format = detect_table_format(sample, source.name, csv_columns)

@@ -326,6 +326,10 @@ def _read_twcs(lines: Iterable[tuple[int, str]], sample: str, file: str) -> Iter
                 created_at_raw=get["created_at"].strip() or None,
                 text=get["text"],
                 parent_native_id=get["in_response_to_tweet_id"].strip().removesuffix(".0") or None,
+                reply_native_ids=",".join(
+                    i.strip().removesuffix(".0") for i in get["response_tweet_id"].split(",") if i.strip()
+                )
+                or None,
                 platform="twitter",
                 owner_hint={"true": False, "false": True}.get(inbound),
             )

@@ -28,6 +28,7 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
     "text": pl.String(),
     "platform": pl.String(),
     "url": pl.String(),
+    "reply_native_ids": pl.String(),  # ids of the replies the source says this record got (comma-separated)
     "owner_hint": pl.Boolean(),  # the source itself says who owes answers (twcs inbound == False)
     "duplicate_of_index": pl.Int64(),  # reader-detected repeat (blog dumps print comments twice)
     "parse_error": pl.String(),  # set when the record could not be parsed; it is then quarantined
