@@ -6,7 +6,7 @@ Every raw record ends in exactly one of: mentions (kept), duplicates, quarantine
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import polars as pl
@@ -22,6 +22,7 @@ from trustpulse.cleaning.classify import brands_named, industry_brands, mention_
 from trustpulse.cleaning.dates import FileTimestamps, parse_timestamps
 from trustpulse.cleaning.dedup import find_duplicates
 from trustpulse.cleaning.language import detect_language
+from trustpulse.cleaning.owners import answering_accounts, owners_talked_to
 from trustpulse.cleaning.text import EMAIL, EMAIL_MASK, mask_pii, normalise_text
 from trustpulse.cleaning.threads import blog_reply_parent, stable_id, thread_roots
 from trustpulse.settings import TrustpulseSettings
@@ -46,6 +47,9 @@ MENTION_SCHEMA: dict[str, pl.DataType] = {
     "lang": pl.String(),
     "n_chars": pl.Int64(),
     "url": pl.String(),
+    # replies the source says this mention got that are not in the dump (twcs `response_tweet_id`): the
+    # mention was answered, the answer is just not in the export
+    "replies_not_in_dump": pl.Int64(),
 }
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "record_id": pl.String(),
@@ -140,6 +144,72 @@ def _drop_conflicting_ids(rows: list[dict], texts: list[str]) -> list[str]:
     ]
 
 
+def _answering_accounts(rows: list[dict], roots: list[str | None]) -> set[str]:
+    """Accounts that answer people addressing them (X, Reddit): owners found without configuration."""
+    return answering_accounts({**r, "_thread": roots[i]} for i, r in enumerate(rows) if r["platform"] != "blog")
+
+
+def _owner_entities(
+    rows: list[dict],
+    is_owner: list[bool],
+    owner_brand: list[str | None],
+    authors: list[str | None],
+    thread_ids: list[str],
+    root_of_thread: dict[str, int],
+    named_by_row: list[list[str]],
+) -> dict[str, str]:
+    """The brand each owner answers for: its configured brand (by account, or the brand a blog's own
+    post names), else the owner itself: without a brands file every owner found is an entity of its own."""
+    entity: dict[str, str] = {}
+    for i, owner in enumerate(is_owner):
+        if not owner or not authors[i]:
+            continue
+        root = root_of_thread.get(thread_ids[i])
+        blog_brand = named_by_row[root][0] if root is not None and is_owner[root] and named_by_row[root] else None
+        entity.setdefault(authors[i], owner_brand[i] or blog_brand or authors[i])
+    return entity
+
+
+def _owners_talked_to(
+    rows: list[dict],
+    mention_ids: list[str],
+    parent_ids: list[str | None],
+    position: list[int],
+    thread_ids: list[str],
+    is_owner: list[bool],
+    authors: list[str | None],
+    handles: list[str | None],
+    texts: list[str],
+    book: BrandBook,
+) -> dict[str, str | None]:
+    """`owners_talked_to` over this dump's threads: mention id -> the owner an audience mention talks to."""
+    owner_by_handle = {
+        (handles[i] or "").lstrip("@").casefold(): authors[i]
+        for i in range(len(rows))
+        if is_owner[i] and handles[i] and authors[i]
+    }
+    for brand in book.brands:  # a configured account addressed before it ever answers in this dump
+        for account in brand.accounts:
+            owner_by_handle.setdefault(account.lstrip("@").casefold(), account.lstrip("@"))
+    threads: dict[str, list[dict]] = defaultdict(list)
+    for i in sorted(range(len(rows)), key=lambda i: (thread_ids[i], position[i])):
+        threads[thread_ids[i]].append(
+            {
+                "mention_id": mention_ids[i],
+                "parent_id": parent_ids[i],
+                "position": position[i],
+                "is_owner": is_owner[i],
+                "author": authors[i],
+                "author_id": handles[i],
+                "text": texts[i],
+            }
+        )
+    talks_to: dict[str, str | None] = {}
+    for thread in threads.values():
+        talks_to.update(owners_talked_to(thread, owner_by_handle))
+    return talks_to
+
+
 def _namespace(row: dict) -> str:
     return row["platform"] if row["platform"] in GLOBAL_ID_PLATFORMS and row["native_id"] else row["dump_file"]
 
@@ -163,12 +233,12 @@ def _blog_structure(rows: list[dict], texts: list[str], dump_has_repeats: bool, 
     comments = [i for i, r in enumerate(rows) if r["kind"] != "post"]
     audience_texts = [texts[i] for i in comments if rows[i]["author_name"]]
     post_author = infer_post_author(audience_texts or [texts[i] for i in comments])
-    owner_name = post_author or "post author"
-    # the pseudonym of an unnamed post author must not merge the authors of different blogs
+    # an unnamed post author is named by the page: the authors of different blogs are never merged
+    owner_name = post_author or f"author of {rows[0]['dump_file']}"
     owner_handle = post_author or f"post author of {rows[0]['dump_file']}:{rows[0]['thread_native_id']}"
     if post is not None:
         rows[post].update(_owner=True, _author=owner_name, _handle=owner_handle, _parent_row=None)
-    earlier: list[tuple[int, str | None]] = []
+    earlier: list[tuple[int, str | None, str]] = []
     for i in comments:
         signed = rows[i]["author_name"]
         owner = bool(
@@ -186,10 +256,10 @@ def _blog_structure(rows: list[dict], texts: list[str], dump_has_repeats: bool, 
             _owner=owner,
             _author=owner_name if owner else signed,
             _handle=owner_handle if owner else signed,
-            _parent_row=blog_reply_parent(texts[i], earlier, post, post_author),
+            _parent_row=blog_reply_parent(texts[i], earlier, post, post_author, by_post_author=owner),
         )
         if not owner:
-            earlier.append((i, rows[i]["_author"]))
+            earlier.append((i, rows[i]["_author"], texts[i]))
 
 
 def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook, pseudonym_key: bytes) -> CleanedDump:
@@ -282,13 +352,15 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
     ]
     id_by_native = {f"{_namespace(r)}:{r['native_id']}": mention_ids[i] for i, r in enumerate(rows) if r["native_id"]}
 
+    answering = set() if any(r["owner_hint"] is not None for r in rows) else _answering_accounts(rows, kept_roots)
     is_owner, owner_brand, parent_ids, authors, handles = [], [], [], [], []
     for r in rows:
         brand = book.owner_brand(r["author_handle"])
+        found_answering = (r["author_handle"] or "").casefold() in answering
         owner = (
             r["_owner"]
             if r["_owner"] is not None
-            else (r["owner_hint"] if r["owner_hint"] is not None else brand is not None)
+            else (r["owner_hint"] if r["owner_hint"] is not None else brand is not None or found_answering)
         )
         is_owner.append(bool(owner))
         owner_brand.append(brand)
@@ -308,39 +380,33 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
         else:
             parent_ids.append(None)
 
-    row_of_id = {m: i for i, m in enumerate(mention_ids)}
     root_of_thread = {thread_ids[i]: i for i in range(len(rows)) if position[i] == 0}
-    owner_in_thread = {thread_ids[i] for i in range(len(rows)) if is_owner[i]}
     masked = [mask_pii(t, settings.phone_region) for t in kept_texts]
     named_by_row = [brands_named(t, book) for t in masked]
+    entity = _owner_entities(rows, is_owner, owner_brand, authors, thread_ids, root_of_thread, named_by_row)
+    talks_to = _owners_talked_to(
+        rows, mention_ids, parent_ids, position, thread_ids, is_owner, authors, handles, masked, book
+    )
+    present = {r["native_id"] for r in rows if r["native_id"]}
     out = []
     for i, r in enumerate(rows):
         text = masked[i]
-        parent_row = row_of_id.get(parent_ids[i]) if parent_ids[i] else None
-        root_row = root_of_thread.get(thread_ids[i])
-        talks_to_owner = (
-            is_owner[i]
-            or (parent_row is not None and is_owner[parent_row])
-            or (root_row is not None and is_owner[root_row])
-            or (r["source_format"] == "twcs_csv" and thread_ids[i] in owner_in_thread)
-        )
-        named = named_by_row[i]
-        kind = mention_type(text, book, talks_to_owner=talks_to_owner, named=named)
-        brands = list(named)
-        # a conversation with an owner is about the owner's brand: the owner account's brand, or the
-        # brands an owner's opening post names (a brand's blog)
-        owner_side = [
-            owner_brand[i],
-            owner_brand[parent_row] if parent_row is not None else None,
-            owner_brand[root_row] if root_row is not None else None,
-        ]
-        if root_row is not None and is_owner[root_row]:
-            owner_side += named_by_row[root_row]
-        for candidate in owner_side:
-            if candidate and (candidate not in brands) and (is_owner[i] or kind == "direct"):
-                brands.append(candidate)
+        owner_talked_to = talks_to.get(mention_ids[i])
+        # an owner's own words are its brand's, whatever names it signs with ("^HP"); aliases count in
+        # audience text only. An audience mention belongs to the brands it names and to the brand of the
+        # owner it talks to.
+        named = [] if is_owner[i] else named_by_row[i]
+        kind = mention_type(text, book, talks_to_owner=is_owner[i] or owner_talked_to is not None, named=named)
+        if is_owner[i]:
+            own = entity.get(authors[i] or "") or owner_brand[i]
+            brands = [own] if own else []
+        else:
+            brands = list(named)
+            if owner_talked_to is not None and entity.get(owner_talked_to) not in (None, *brands):
+                brands.append(entity[owner_talked_to])
         if not brands and kind in ("product", "industry"):
             brands = industry_brands(text, book)
+        replies = [x for x in (r["reply_native_ids"] or "").split(",") if x]
         platform = r["platform"] or ("support" if r["source_format"] == "twcs_csv" else "other")
         out.append(
             {
@@ -364,6 +430,7 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
                 "lang": detect_language(text, settings.min_lang_confidence),
                 "n_chars": len(text),
                 "url": r["url"],
+                "replies_not_in_dump": sum(x not in present for x in replies),
             }
         )
 

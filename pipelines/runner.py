@@ -51,8 +51,9 @@ PLAIN_ERRORS = ("DumpParseError", "DumpNotFoundError", "ValueError")
 
 
 def _root_cause(error: SerializableErrorInfo) -> SerializableErrorInfo:
-    """The innermost error: Dagster wraps what an asset raised in its own step-execution error."""
-    while error.cause is not None:
+    """What the asset raised: Dagster wraps it in its own step-execution error. The asset's own error is
+    kept, not its causes (`ReportError` says more than the papermill error it was raised from)."""
+    while error.cause is not None and (error.cls_name or "").startswith("Dagster"):
         error = error.cause
     return error
 
@@ -64,8 +65,10 @@ def _failure_message(result: dg.ExecuteInProcessResult, verbose: bool = False) -
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             wrapper = event.step_failure_data.error
             cause = _root_cause(wrapper)
-            message = (cause.message or "").strip().splitlines() or [cause.cls_name or "error"]
-            line = message[0] if cause.cls_name in PLAIN_ERRORS else f"{cause.cls_name}: {message[0]}"
+            first = ((cause.message or "").strip().splitlines() or [""])[0]
+            # Dagster's message reads "package.module.ClassName: what happened"
+            what = first.split(f"{cause.cls_name}: ", 1)[-1] if cause.cls_name else first
+            line = what if cause.cls_name in PLAIN_ERRORS else f"{cause.cls_name}: {what}"
             return f"{line}\n{wrapper.to_string()}" if verbose else line
     return "run failed"
 

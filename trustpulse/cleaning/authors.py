@@ -7,12 +7,16 @@ import hmac
 import re
 from collections import Counter
 
-# "Amber," / "Amber -" / "Hi Amber," / "Great post Amber." at the start of a comment
+# "Amber," / "Amber -" / "Hi Amber," / "Great post Amber." / "Taxi Design, ..." at the start of a comment:
+# one to three capitalised words, then punctuation (a name of two or three words needs a comma or dash,
+# so that "Social Media." is no name)
 _SALUTATION = re.compile(
     r"^(?:(?i:hi|hey|hello|dear|thanks|thank you|great (?:post|insight|points?)|nice post|well said)"
     r"[,!]?\s+)?"
-    r"(?P<name>[A-Z][a-z]+)\s*(?:[,:!.\-–—…]|$)"
+    r"(?:(?P<name>[A-Z][a-z]+)\s*(?:[,:!.\-–—…]|$)|(?P<full>[A-Z][a-z]+(?:\s[A-Z][a-z]+){1,2})\s*[,:\-–—])"
 )
+# first words that are no names although they open a sentence with a comma ("However, ...")
+_NOT_NAMES = frozenset({"however", "yes", "no", "well", "ok", "okay", "so", "also", "and", "but", "agreed", "exactly"})
 _THANKS_FOR_COMMENT = re.compile(
     r"^(?:thanks|thank you|many thanks)\b[^.!?\n]{0,40}\b(?:comment|feedback|thoughts|input|kind words)",
     re.IGNORECASE,
@@ -30,7 +34,10 @@ def pseudonymise(key: bytes, platform: str, handle: str | None) -> str | None:
 
 def salutation_name(text: str) -> str | None:
     match = _SALUTATION.match(text.strip())
-    return match.group("name") if match else None
+    if not match:
+        return None
+    name = match.group("name") or match.group("full")
+    return None if name.split()[0].casefold() in _NOT_NAMES else name
 
 
 def infer_post_author(comment_texts: list[str]) -> str | None:

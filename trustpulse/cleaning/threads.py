@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from trustpulse.cleaning.authors import addressee, salutation_name
 
@@ -37,21 +38,65 @@ def thread_roots(
     return out
 
 
+# A comment that shares this many consecutive words with an earlier one quotes it ("yes it is a whole new
+# animal" answering "Social media is a whole new animal"); fewer is common phrasing.
+QUOTE_MIN_WORDS = 4
+_WORD = re.compile(r"[\w'’]+")
+
+
+def _names_match(author: str, wanted: str) -> bool:
+    """'Liz Strauss' is addressed as 'Liz Strauss', 'Liz' or '@LizStrauss'."""
+    folded = author.casefold()
+    return wanted in (folded, folded.split()[0], folded.replace(" ", ""))
+
+
+def _longest_shared_run(a: list[str], b: list[str]) -> int:
+    """Length of the longest run of consecutive words two texts share."""
+    best, previous = 0, [0] * (len(b) + 1)
+    for word in a:
+        current = [0] * (len(b) + 1)
+        for j, other in enumerate(b, start=1):
+            if word == other:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
+
+
+def quoted_comment(text: str, earlier: list[tuple[int, str | None, str]]) -> int | None:
+    """The latest earlier comment whose words this text repeats (a run of QUOTE_MIN_WORDS or more)."""
+    words = [w.casefold() for w in _WORD.findall(text)]
+    for row, _author, other in reversed(earlier):
+        if _longest_shared_run(words, [w.casefold() for w in _WORD.findall(other)]) >= QUOTE_MIN_WORDS:
+            return row
+    return None
+
+
 def blog_reply_parent(
-    text: str, earlier_authors: list[tuple[int, str | None]], post_row: int | None, post_author: str | None
+    text: str,
+    earlier: list[tuple[int, str | None, str]],
+    post_row: int | None,
+    post_author: str | None,
+    by_post_author: bool = False,
 ) -> int | None:
-    """Row a blog comment answers: the latest earlier audience comment by the person it addresses
-    ('@Liz –', 'Liz,'), else the post. `earlier_authors`: (row, author) of earlier audience comments."""
-    at_name = addressee(text)
-    name = at_name or salutation_name(text)
+    """Row a blog comment answers. `earlier`: (row, author or None, text) of the earlier audience comments.
+
+    - It addresses someone ('@Liz –', 'Liz,', 'Taxi Design, ...'): the post if that is the post's author;
+      else that person's latest comment; else (their signature was lost) the latest earlier comment with no
+      known author, never a comment signed by someone else.
+    - The post's author quotes an earlier comment (a run of QUOTE_MIN_WORDS words): that comment. Only
+      for the post's author: commenters share phrases with each other all the time, answering the post.
+    - Otherwise: the post.
+    """
+    name = addressee(text) or salutation_name(text)
     if name:
         wanted = name.casefold()
-        if post_author and post_author.casefold() == wanted:
+        if post_author and _names_match(post_author, wanted):
             return post_row
-        for row, author in reversed(earlier_authors):
-            if author and (author.casefold() == wanted or author.casefold().split()[0] == wanted):
+        for row, author, _ in reversed(earlier):
+            if author and _names_match(author, wanted):
                 return row
-        if at_name and earlier_authors:
-            # "@Sam – ..." right after a comment whose signature was lost: it answers that comment
-            return earlier_authors[-1][0]
-    return post_row
+        unsigned = [row for row, author, _ in earlier if not author]
+        return unsigned[-1] if unsigned else post_row
+    quoted = quoted_comment(text, earlier) if by_post_author else None
+    return quoted if quoted is not None else post_row

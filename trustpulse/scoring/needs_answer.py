@@ -1,8 +1,10 @@
 """Which audience mentions need an answer, from whom, and whether (and how fast) they got one.
 
 Definitions (docs/methodology.md, "Needs an answer"):
-- owner of an audience mention: the owner it replies to; else the owner account it @-addresses; else
-  the first owner who takes part in its thread; else, for a `direct` mention, its brand's main owner.
+- owner of an audience mention: the owner it talks to (`trustpulse.cleaning.owners.owners_talked_to`, the
+  rule that also gives a mention its brand): the owner it replies to; else the owner it @-addresses; else,
+  for a reply to another audience member, nobody; else the owner whose post it comments on, or who took part
+  in the conversation it opened.
 - it needs an answer when it has an owner and is `direct`, asks a question, or is negative; except a
   pure closing ("thanks, that sorted it!"), which needs none.
 - answered: a later owner mention in the thread that replies to it (by `parent_id`), or, when that
@@ -20,6 +22,7 @@ from operator import itemgetter
 import polars as pl
 
 from trustpulse.brands import BrandBook
+from trustpulse.cleaning.owners import owners_talked_to
 from trustpulse.scoring.signals import is_gratitude_only, is_question
 
 NEGATIVE_LABEL = "negative"
@@ -36,6 +39,8 @@ NEEDS_ANSWER_SCHEMA: dict[str, pl.DataType] = {
     "is_question": pl.Boolean(),
     "is_negative": pl.Boolean(),
     "answered": pl.Boolean(),
+    # False when the export says a reply exists but does not hold it: answered, with no time
+    "answer_in_dump": pl.Boolean(),
     "answer_mention_id": pl.String(),
     "first_response_minutes": pl.Float64(),
     "sentiment_score": pl.Float64(),
@@ -69,46 +74,40 @@ def main_owner_by_brand(mentions: pl.DataFrame) -> dict[str, str]:
     return {brand: c.most_common(1)[0][0] for brand, c in counts.items()}
 
 
+def owner_handles(scored: pl.DataFrame, book: BrandBook) -> dict[str, str]:
+    """Casefolded @handle -> the owner it reaches: every owner account in the data by its own name, and each
+    configured account (to its brand's main owner when that account never answers in the data)."""
+    main_owner = main_owner_by_brand(scored)
+    owners = scored.filter(pl.col("is_owner") & pl.col("author").is_not_null())["author"].unique().to_list()
+    handles = {owner.lstrip("@").casefold(): owner for owner in owners}
+    for brand in book.brands:
+        for account in brand.accounts:
+            handles.setdefault(account.lstrip("@").casefold(), main_owner.get(brand.name, account.lstrip("@")))
+    return handles
+
+
 def build_needs_answer(scored: pl.DataFrame, book: BrandBook) -> pl.DataFrame:
     """One row per audience mention that needs an answer. `scored`: mentions with sentiment `label`, `score`."""
     if scored.is_empty():
         return pl.DataFrame(schema=NEEDS_ANSWER_SCHEMA)
-    main_owner = main_owner_by_brand(scored)
-    handle_owner = {
-        account.lstrip("@").casefold(): main_owner.get(brand.name, account.lstrip("@"))
-        for brand in book.brands
-        for account in brand.accounts
-    }
+    handle_owner = owner_handles(scored, book)
     brand_of_owner: dict[str, str] = {}
-    for brand, owner in main_owner.items():
-        brand_of_owner.setdefault(owner, brand)
+    for row in scored.filter(pl.col("is_owner")).select("author", "brand").iter_rows(named=True):
+        if row["author"] and row["brand"]:
+            brand_of_owner.setdefault(row["author"], row["brand"][0])
     out: list[dict] = []
     columns = ["mention_id", "thread_id", "parent_id", "position", "is_owner", "author", "author_id", "text"]
     columns += ["mention_type", "brand", "platform", "created_at", "label", "score"]
+    if "replies_not_in_dump" in scored.columns:
+        columns.append("replies_not_in_dump")
     ordered = scored.select(columns).sort("thread_id", "position").iter_rows(named=True)
     for _, thread in groupby(ordered, key=itemgetter("thread_id")):  # one pass; no per-thread frame
         rows = list(thread)
-        by_id = {r["mention_id"]: r for r in rows}
         root_id = rows[0]["mention_id"] if rows[0]["position"] == 0 else None
         owner_rows = [r for r in rows if r["is_owner"]]
+        talks_to = owners_talked_to(rows, handle_owner)
         for r in rows:
-            if r["is_owner"]:
-                continue
-            parent = by_id.get(r["parent_id"]) if r["parent_id"] else None
-            owner = parent["author"] if parent is not None and parent["is_owner"] else None
-            if owner is None:
-                owner = next(
-                    (
-                        handle_owner[h.casefold()]
-                        for h in re.findall(r"@([\w.\-']+)", r["text"])
-                        if h.casefold() in handle_owner
-                    ),
-                    None,
-                )
-            if owner is None and owner_rows:
-                owner = owner_rows[0]["author"]
-            if owner is None and r["mention_type"] == "direct" and r["brand"]:
-                owner = main_owner.get(r["brand"][0])
+            owner = None if r["is_owner"] else talks_to.get(r["mention_id"])
             if owner is None:
                 continue
             question = is_question(r["text"])
@@ -124,15 +123,16 @@ def build_needs_answer(scored: pl.DataFrame, book: BrandBook) -> pl.DataFrame:
                 ):
                     answer = o
                     break
+            # the export says a reply exists (twcs `response_tweet_id`) but does not hold it: answered, time unknown
+            reply_elsewhere = answer is None and (r.get("replies_not_in_dump") or 0) > 0
             minutes = None
             if answer is not None and answer["created_at"] is not None and r["created_at"] is not None:
                 minutes = (answer["created_at"] - r["created_at"]).total_seconds() / 60
-            brand = brand_of_owner.get(owner) or (r["brand"][0] if r["brand"] else None)
             out.append(
                 {
                     "mention_id": r["mention_id"],
                     "owner": owner,
-                    "brand": brand,
+                    "brand": brand_of_owner.get(owner) or owner,
                     "thread_id": r["thread_id"],
                     "platform": r["platform"],
                     "author_id": r["author_id"],
@@ -141,7 +141,8 @@ def build_needs_answer(scored: pl.DataFrame, book: BrandBook) -> pl.DataFrame:
                     "reason": "question" if question else "negative" if negative else "direct",
                     "is_question": question,
                     "is_negative": negative,
-                    "answered": answer is not None,
+                    "answered": answer is not None or reply_elsewhere,
+                    "answer_in_dump": not reply_elsewhere,
                     "answer_mention_id": answer["mention_id"] if answer is not None else None,
                     "first_response_minutes": minutes,
                     "sentiment_score": r["score"],

@@ -169,6 +169,7 @@ RESPONSIVENESS_COLUMNS = [
     "cut_value",
     "needs_answer",
     "answered",
+    "answered_not_in_dump",
     "response_rate",
     "response_rate_low",
     "response_rate_high",
@@ -250,6 +251,7 @@ def build_responsiveness(
                 .agg(
                     pl.len().alias("needs_answer"),
                     pl.col("answered").sum().alias("answered"),
+                    (pl.col("answered") & ~pl.col("answer_in_dump")).sum().alias("answered_not_in_dump"),
                     pl.col("first_response_minutes").median().alias("first_response_minutes_median"),
                     pl.col("first_response_minutes").quantile(0.9, "linear").alias("first_response_minutes_p90"),
                     pl.col("is_negative").sum().alias("negative_needs_answer"),
@@ -290,6 +292,7 @@ def build_responsiveness(
                         pl.col("personal_replies").fill_null(0),
                         pl.col("needs_answer").fill_null(0),
                         pl.col("answered").fill_null(0),
+                        pl.col("answered_not_in_dump").fill_null(0),
                         pl.col("negative_needs_answer").fill_null(0),
                         pl.col("negative_answered").fill_null(0),
                         pl.col("recovery_n").fill_null(0),
