@@ -173,6 +173,8 @@ def test_blogger_comments_without_an_article():
     assert comment["parent_native_id"] is None
     assert comment["reader_note"] == NO_ARTICLE_NOTE
     assert comment["owner_hint"] is False  # Blogger marks the blog author's comments with .blog-author
+    # the saved fragment opens with CSS, not a tag: still detected as markup (its tags abound)
+    assert detect_format(DumpSource(PAGES / "blogger_es_comments_fragment.html")) == "html"
     assert comment["line_start"] == 213
 
 

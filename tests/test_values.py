@@ -30,6 +30,11 @@ def test_numeric_dates_follow_the_order_the_file_shows():
     assert us.times == [_utc(2015, 5, 2), _utc(2015, 2, 25)] and not us.order.day_first
 
 
+def test_zone_abbreviations_and_spanish_meridiem():
+    stamps = parse_timestamps(["Mon Apr 06 22:19:45 PDT 2009", "30/12/14 2:07 a. m.", "Tue, 03 Mar 2015 17:03 EST"])
+    assert stamps.times == [_utc(2009, 4, 7, 5, 19, 45), _utc(2014, 12, 30, 2, 7), _utc(2015, 3, 3, 22, 3)]
+
+
 def test_epoch_numbers_in_any_unit_and_bad_values_named():
     # 1709287200 s = 2024-03-01 10:00 UTC, given in s, ms, µs and ns
     stamps = parse_timestamps(["1709287200", "1709287200000", "1709287200000000", "1709287200000000000"])

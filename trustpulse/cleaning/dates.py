@@ -19,7 +19,38 @@ NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})\b")
 # epoch numbers by magnitude: seconds up to 1e11 (year 5138), then milliseconds, microseconds, nanoseconds
 EPOCH_DIVISORS = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6), (1e20, 1e9))
 NO_NUMERIC_DATES = "no numeric dates"
-EARLIEST_YEAR = 1900  # earlier is no timestamp of an online mention: a misread value
+_SPACED_MERIDIEM = re.compile(r"\b([ap])\.\s?m\.", re.IGNORECASE)  # Spanish "2:07 a. m."
+EARLIEST_YEAR = 1900
+# Zone abbreviations exports print ("Mon Apr 06 22:19:45 PDT 2009"), as UTC offsets in seconds. Ambiguous
+# ones (IST, CST in China) are read as most exports of English-language tools mean them.
+ZONE_ABBREVIATIONS = {
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "WET": 0,
+    "BST": 3600,
+    "WEST": 3600,
+    "CET": 3600,
+    "CEST": 7200,
+    "EET": 7200,
+    "EEST": 10800,
+    "MSK": 10800,
+    "IST": 19800,
+    "JST": 32400,
+    "AEST": 36000,
+    "AEDT": 39600,
+    "EST": -18000,
+    "EDT": -14400,
+    "CST": -21600,
+    "CDT": -18000,
+    "MST": -25200,
+    "MDT": -21600,
+    "PST": -28800,
+    "PDT": -25200,
+    "AKST": -32400,
+    "AKDT": -28800,
+    "HST": -36000,
+}  # earlier is no timestamp of an online mention: a misread value
 
 
 @dataclass(frozen=True)
@@ -69,12 +100,12 @@ def parse_timestamp(value: str | None, day_first: bool = False) -> datetime | No
     None for an absent value; `ValueError` (with the reason) for a value that is not a date."""
     if value is None or not str(value).strip():
         return None
-    text = str(value).strip()
+    text = _SPACED_MERIDIEM.sub(r"\1m", str(value).strip())
     try:
         if re.fullmatch(r"-?\d+(?:\.\d+)?", text):
             parsed = _from_epoch(float(text))
         else:
-            parsed = dateparser.parse(text, dayfirst=day_first)
+            parsed = dateparser.parse(text, dayfirst=day_first, tzinfos=ZONE_ABBREVIATIONS)
     except (ValueError, OverflowError, TypeError, dateparser.ParserError) as exc:
         raise ValueError(f"{text[:60]!r} is not a date ({exc})") from None
     if parsed.tzinfo is None:

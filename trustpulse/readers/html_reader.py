@@ -145,6 +145,13 @@ def html_to_text(html: str) -> str:
     return soup.get_text("")
 
 
+# Opening or closing tags of common elements; a text with this many is a page (prose has none).
+_ELEMENT_TAG = re.compile(
+    r"</?(?:div|p|span|a|li|ul|ol|article|section|br|img|table|tr|td|h[1-6])\b[^<>]{0,500}>", re.IGNORECASE
+)
+MIN_TAGS_IN_FRAGMENT = 20
+
+
 def looks_like_markup(sample: str) -> bool:
     """Whether a dump's first characters are an HTML page or a Disqus XML export.
 
@@ -152,7 +159,8 @@ def looks_like_markup(sample: str) -> bool:
     """
     head = _LEADING_NOISE.sub("", sample.lstrip(BOM)[:DETECTION_WINDOW], count=1)
     if not head.startswith("<"):
-        return False
+        # a saved fragment or a page behind some text: markup all the same when element tags abound
+        return len(_ELEMENT_TAG.findall(sample)) >= MIN_TAGS_IN_FRAGMENT
     return bool(_DISQUS_ROOT.match(head) or _HTML_TAG.search(head))
 
 
