@@ -1,5 +1,6 @@
-"""Asset checks: the contract, uniqueness, the accounting, the quarantine ceiling, sentiment drift and
-freshness. Rules live in `trustpulse.checks`; these wrappers read the published tables."""
+"""Asset checks: the contract, uniqueness, the accounting, the quarantine ceiling, sentiment drift, freshness,
+and the report's reconciliation with the warehouse (blocking: a report that fails it is not published).
+Rules live in `trustpulse.checks` and `trustpulse.report.reconcile`; these wrappers read the published tables."""
 
 import time
 
@@ -8,6 +9,7 @@ import polars as pl
 
 from assets.dataset import mention_dataset
 from assets.mentions import MENTION_SCHEMA
+from assets.report import executive_report
 from assets.sentiment import SENTIMENT_SCHEMA, mention_sentiment
 from trustpulse.checks import (
     contract_violations,
@@ -17,6 +19,7 @@ from trustpulse.checks import (
     total_variation,
     unbalanced_dumps,
 )
+from trustpulse.report.render import ReportError, read_staged, reconcile_staged
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path
 from trustpulse.tables import ACCOUNTING_SCHEMA
@@ -97,6 +100,37 @@ def mentions_fresh(settings: TrustpulseSettings) -> dg.AssetCheckResult:
     )
 
 
+MISMATCHES_SHOWN = 20  # mismatched counts listed in the check's metadata
+
+
+@dg.asset_check(
+    asset=executive_report,
+    blocking=True,
+    description="Every count the staged report states (mentions per brand, needing an answer, answered, "
+    "unanswered, undated, quarantined, raw records) equals the warehouse's own count; blocking: the report is "
+    "published (published_report, latest.html) only when this passes.",
+)
+def report_reconciles(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+    try:
+        staged = read_staged(settings.root)
+        result = reconcile_staged(settings.root, staged)
+    except (ReportError, OSError, ValueError) as exc:
+        return dg.AssetCheckResult(passed=False, metadata={"error": str(exc)})
+    return dg.AssetCheckResult(
+        passed=result.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=result.summary(),
+        metadata={
+            "checked": result.checked,
+            "mismatched": len(result.mismatches),
+            "unverified": len(result.unverified),
+            "mismatches": dg.MetadataValue.json(result.mismatches[:MISMATCHES_SHOWN]),
+            "unverified_metrics": dg.MetadataValue.json(sorted({u["metric"] for u in result.unverified})),
+            "stated_counts": dg.MetadataValue.path(str(staged.stated)),
+        },
+    )
+
+
 ASSET_CHECKS = [
     mentions_contract,
     mention_id_unique,
@@ -104,4 +138,5 @@ ASSET_CHECKS = [
     quarantine_under_ceiling,
     sentiment_drift,
     mentions_fresh,
+    report_reconciles,
 ]

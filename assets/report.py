@@ -1,14 +1,21 @@
-"""Stage `report`: the executive report, rendered from the warehouse by the papermill notebook.
+"""Stage `report`: the executive report, rendered from the warehouse by the papermill notebook, then published.
 
-The work is in `trustpulse.report` (notebook `reports/executive_report.ipynb`); this asset only runs it and
-puts the report's path, size and chart count on the materialisation.
+The work is in `trustpulse.report` (notebook `reports/executive_report.ipynb`). Publication is gated:
+
+1. `executive_report` renders into DATA_ROOT/reports/staging/ (the HTML, the executed notebook and
+   `stated_counts.json`, every count the report states); nothing a reader sees changes.
+2. `report_reconciles` (assets/checks.py), a *blocking* asset check on `executive_report`, recounts each stated
+   count from the warehouse parquet files. Failing, it stops the run before any asset downstream of the report.
+3. `published_report`, downstream of `executive_report`, copies the staged report to
+   DATA_ROOT/reports/<run date>/ and then to DATA_ROOT/reports/latest.html. Dagster never starts it in a run where
+   the blocking check failed, so a report that disagrees with the warehouse is never published.
 """
 
 import dagster as dg
 from pydantic import Field
 
 from trustpulse.report.data import producing_assets
-from trustpulse.report.render import render_report
+from trustpulse.report.render import publish_report, read_staged, reconcile_staged, stage_report
 from trustpulse.settings import TrustpulseSettings
 
 # Everything the report reads; `mention_topics` / `topic_trends` are read only when their files exist.
@@ -25,16 +32,50 @@ class ReportConfig(dg.Config):
 def executive_report(
     context: dg.AssetExecutionContext, config: ReportConfig, settings: TrustpulseSettings
 ) -> dg.MaterializeResult:
-    """One HTML page an executive reads in two minutes, then the details: DATA_ROOT/reports/latest.html."""
-    report = render_report(settings.root, period=config.period, brands=config.brands, run_date=config.run_date)
-    context.log.info(f"executive report: {report.latest} ({report.chart_count} charts, {report.size_bytes} bytes)")
+    """One HTML page an executive reads in two minutes, then the details, staged in DATA_ROOT/reports/staging
+    until `report_reconciles` passes and `published_report` publishes it."""
+    staged = stage_report(
+        settings.root,
+        period=config.period,
+        brands=config.brands,
+        run_date=config.run_date,
+        min_kpi_n=settings.min_kpi_n,
+    )
+    context.log.info(f"executive report staged: {staged.html} ({staged.chart_count} charts, {staged.size_bytes} bytes)")
+    return dg.MaterializeResult(
+        metadata={
+            "staged": dg.MetadataValue.path(str(staged.html)),
+            "stated_counts": dg.MetadataValue.path(str(staged.stated)),
+            "run_date": staged.run_date,
+            "notebook": dg.MetadataValue.path(str(staged.notebook)),
+            "size_bytes": dg.MetadataValue.int(staged.size_bytes),
+            "chart_count": dg.MetadataValue.int(staged.chart_count),
+            "seconds": dg.MetadataValue.float(staged.seconds),
+        }
+    )
+
+
+@dg.asset(deps=[executive_report], group_name="report", kinds={"html"})
+def published_report(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dg.MaterializeResult:
+    """The reconciled report where readers find it: DATA_ROOT/reports/<run date>/ and DATA_ROOT/reports/latest.html.
+    Runs only after the blocking `report_reconciles` check on `executive_report` passed."""
+    staged = read_staged(settings.root)
+    # the blocking check gates this asset within a run; materialised on its own, it checks again itself
+    result = reconcile_staged(settings.root, staged)
+    if not result.passed:
+        raise dg.Failure(description=f"not published: {result.summary()}")
+    report = publish_report(settings.root, staged)
+    context.log.info(f"executive report published: {report.latest}")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(report.path)),
             "latest": dg.MetadataValue.path(str(report.latest)),
             "notebook": dg.MetadataValue.path(str(report.notebook)),
+            "stated_counts": dg.MetadataValue.path(str(report.stated)),
             "size_bytes": dg.MetadataValue.int(report.size_bytes),
             "chart_count": dg.MetadataValue.int(report.chart_count),
-            "seconds": dg.MetadataValue.float(report.seconds),
         }
     )
+
+
+REPORT_ASSETS = [executive_report, published_report]

@@ -5,7 +5,7 @@ import dagster as dg
 from assets.checks import ASSET_CHECKS
 from assets.dataset import mention_dataset
 from assets.ingest import clean_mentions, raw_mentions
-from assets.report import executive_report
+from assets.report import REPORT_ASSETS
 from assets.scoring import score_tables
 from assets.sentiment import SentimentResource, mention_sentiment
 from assets.topics import TOPIC_ASSETS, TopicsResource, topics_refit_job
@@ -28,7 +28,7 @@ def build_definitions(
             *TOPIC_ASSETS,
             score_tables,
             warehouse,
-            executive_report,
+            *REPORT_ASSETS,
         ],
         asset_checks=ASSET_CHECKS,
         jobs=[ingest_dump_job, publish_job, topics_refit_job],

@@ -58,6 +58,20 @@ def _root_cause(error: SerializableErrorInfo) -> SerializableErrorInfo:
     return error
 
 
+def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    """'check on asset: what it found' for each asset check that did not pass in the run."""
+    out = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if evaluation is not None and not evaluation.passed:
+                out.append(
+                    f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}: "
+                    f"{evaluation.description or 'failed'}"
+                )
+    return out
+
+
 def _failure_message(result: dg.ExecuteInProcessResult, verbose: bool = False) -> str:
     """One line: the error an asset raised (a `DumpParseError` reads `file: position: reason`), not
     Dagster's wrapper; with `verbose`, the stack trace follows."""
@@ -69,6 +83,8 @@ def _failure_message(result: dg.ExecuteInProcessResult, verbose: bool = False) -
             # Dagster's message reads "package.module.ClassName: what happened"
             what = first.split(f"{cause.cls_name}: ", 1)[-1] if cause.cls_name else first
             line = what if cause.cls_name in PLAIN_ERRORS else f"{cause.cls_name}: {what}"
+            if cause.cls_name == "DagsterAssetCheckFailedError":
+                line = "; ".join(_failed_checks(result)) or line
             return f"{line}\n{wrapper.to_string()}" if verbose else line
     return "run failed"
 

@@ -13,7 +13,8 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from assets.report import executive_report
+from assets.checks import report_reconciles
+from assets.report import executive_report, published_report
 from tests.browser import CHROMIUM, MISSING, open_report
 from trustpulse.report.checks import inspect_html
 from trustpulse.report.context import load_report
@@ -392,12 +393,16 @@ def test_dagster_asset_reports_metadata(tmp_path: Path, rich_root: Path) -> None
     root = tmp_path / "data"
     shutil.copytree(rich_root / "warehouse", root / "warehouse")
     result = dg.materialize(
-        [executive_report],
+        [executive_report, published_report, report_reconciles],
         resources={"settings": TrustpulseSettings(data_root=str(root))},
         run_config={"ops": {"executive_report": {"config": {"run_date": RUN_DATE, "brands": ["Acme"]}}}},
     )
     assert result.success
-    meta = result.asset_materializations_for_node("executive_report")[0].metadata
+    [check] = result.get_asset_check_evaluations()
+    assert check.passed and check.metadata["checked"].value > 0
+    staged = result.asset_materializations_for_node("executive_report")[0].metadata
+    assert Path(staged["staged"].value) == root / "reports" / "staging" / "executive_report.html"
+    meta = result.asset_materializations_for_node("published_report")[0].metadata
     path = Path(meta["path"].value)
     assert path == root / "reports" / RUN_DATE / "executive_report.html" and path.exists()
     assert meta["size_bytes"].value == path.stat().st_size > 1_000_000  # plotly.js is embedded

@@ -142,6 +142,9 @@ class TrustpulseSettings(dg.ConfigurableResource):
         description="Asset check: total-variation distance between this and the previous sentiment label mix.",
     )
     freshness_hours: float = Field(default=8 * 24, description="Asset check: published tables older than this fail.")
+    min_kpi_n: int = Field(
+        default=5, description="Report: a KPI, interval or rate needs at least this many observations to be shown."
+    )
 
     # ---- derived paths -------------------------------------------------------------------------
     @property

@@ -9,11 +9,24 @@ from collections.abc import Sequence
 import polars as pl
 
 from trustpulse.report import fmt
-from trustpulse.report.context import Report
+from trustpulse.report.context import NO_BRAND, Report
 from trustpulse.report.escape import h, quote, safe_link
-from trustpulse.report.kpis import NOT_ENOUGH, BrandKpis, Kpi
+from trustpulse.report.kpis import NOT_ENOUGH, NOT_IN_EXPORT, BrandKpis, Kpi, checked_interval
+from trustpulse.report.stated import (
+    ANSWERED,
+    ANSWERED_NOT_IN_DUMP,
+    DUPLICATES,
+    MENTIONS_TOTAL,
+    NEEDS_ANSWER,
+    QUARANTINED,
+    RAW_RECORDS,
+    UNANSWERED,
+    UNANSWERED_NEGATIVE,
+    UNDATED,
+)
 
 COMPONENTS = ("ability", "benevolence", "integrity")
+OWNERS_NAMED = 5  # owner accounts named in a sentence before "and N more"
 REASONS = {"question": "question", "negative": "negative", "direct": "addressed to the owner"}
 
 
@@ -58,9 +71,12 @@ def header(report: Report) -> str:
     period = report.period
     compared = f" · compared with <b>{h(period.previous_title)}</b>" if period.previous else ""
     brands = ", ".join(h(b) for b in report.brands) or "none"
+    owners = ""
+    if not report.brands and report.owners:
+        owners = f" · Owner accounts <b>{', '.join(h(o) for o in report.owners)}</b>"
     lines = [
         "<h1>Trust &amp; responsiveness</h1>",
-        f'<div class="tp-sub">Brands <b>{brands}</b> · Period <b>{h(period.title)}</b>{compared}'
+        f'<div class="tp-sub">Brands <b>{brands}</b>{owners} · Period <b>{h(period.title)}</b>{compared}'
         f" · Run <b>{h(report.run_date)}</b></div>",
     ]
     if report.missing_tables:
@@ -88,14 +104,28 @@ def _delta_html(kpi: Kpi, previous_title: str) -> str:
     return f'<div class="tp-delta {cls}">{arrow} {h(text)} <span class="tp-meta">(was {h(was)})</span></div>'
 
 
+def _answered_text(answered: int, n: int, outside: int) -> str:
+    """'5 of 8 answered (2 answered, reply not in the export)'."""
+    text = f"{answered:,} of {n:,} answered"
+    if outside:
+        text += f" ({outside:,} answered, {NOT_IN_EXPORT})"
+    return text
+
+
 def card(kpi: Kpi, previous_title: str) -> str:
     m = kpi.current
     if m.value is None:
-        why = (m.note or NOT_ENOUGH).removeprefix(NOT_ENOUGH).strip(" :()")
-        body = f'<div class="tp-value tp-empty">{NOT_ENOUGH}</div><div class="tp-why">{h(why)}</div>'
+        head = NOT_ENOUGH if m.n is None else f"{NOT_ENOUGH} (n={m.n:,})"
+        why_parts = [m.need or (m.note or "").removeprefix(NOT_ENOUGH).strip(" :()")]
+        if m.answered is not None and m.n:
+            why_parts.insert(0, _answered_text(m.answered, m.n, m.answered_outside))
+        why = " · ".join(p for p in why_parts if p)
+        body = f'<div class="tp-value tp-empty">{h(head)}</div><div class="tp-why">{h(why)}</div>'
     else:
-        parts = [fmt.interval(m.low, m.high, kpi.unit)]
-        if m.n is not None and kpi.unit != "count":
+        parts = [fmt.interval(m.low, m.high, kpi.unit) or (m.interval_note or "")]
+        if m.answered is not None and m.n is not None:
+            parts.append(_answered_text(m.answered, m.n, m.answered_outside))
+        elif m.n is not None and kpi.unit != "count":
             parts.append(f"n={m.n:,}")
         details = " · ".join(p for p in parts if p)
         body = (
@@ -107,9 +137,22 @@ def card(kpi: Kpi, previous_title: str) -> str:
     )
 
 
+def no_brand_note(report: Report) -> str:
+    """Why there are no brand cards: no brand at all, or mentions attributed to no brand but owners present."""
+    if not report.owners:
+        return "No brand in the data: nothing to report."
+    names = ", ".join(report.owners[:OWNERS_NAMED])
+    more = f" and {len(report.owners) - OWNERS_NAMED:,} more" if len(report.owners) > OWNERS_NAMED else ""
+    accounts = "account is" if len(report.owners) == 1 else "accounts are"
+    return (
+        f"No mention is attributed to a brand, so there are no brand cards; {len(report.owners):,} owner "
+        f"{accounts} in the data ({names}{more}): their responsiveness is under Responsiveness below."
+    )
+
+
 def kpi_cards(report: Report, kpis: Sequence[BrandKpis]) -> str:
     if not kpis:
-        return note("No brand in the data: nothing to report.")
+        return note(no_brand_note(report))
     rows = []
     for bk in kpis:
         swatch = f'<span class="tp-swatch" style="background:{h(report.color(bk.brand))}"></span>'
@@ -146,12 +189,16 @@ def takeaways(report: Report, kpis: Sequence[BrandKpis]) -> str:
         )
     elif len(scored) == 1:
         t = scored[0].get("trust_index")
+        ci = fmt.interval(t.current.low, t.current.high, "index") or t.current.interval_note or ""
         points.append(
-            f"<b>{h(scored[0].brand)}</b>: trust index {h(fmt.number(t.current.value, 'index'))} "
-            f"({h(fmt.interval(t.current.low, t.current.high, 'index'))})."
+            f"<b>{h(scored[0].brand)}</b>: trust index {h(fmt.number(t.current.value, 'index'))}"
+            + (f" ({h(ci)})." if ci else ".")
         )
-    else:
-        points.append(f"Trust index: {NOT_ENOUGH} in this period for any brand.")
+    elif kpis:
+        points.append(
+            f"Trust index: {NOT_ENOUGH} in {h(report.period.title)} for any brand "
+            f"(each needs {report.min_n}+ scored threads)."
+        )
     moves = [
         (bk, bk.get("trust_index"))
         for bk in kpis
@@ -168,19 +215,24 @@ def takeaways(report: Report, kpis: Sequence[BrandKpis]) -> str:
     if rates:
         worst = min(rates, key=lambda bk: bk.get("response_rate").current.value or 0.0)
         r = worst.get("response_rate").current
+        ci = fmt.interval(r.low, r.high, "pct")
+        outside = f", {r.answered_outside:,} of them answered, {NOT_IN_EXPORT}" if r.answered_outside else ""
         points.append(
             f"<b>{h(worst.brand)}</b> answered the fewest mentions that needed an answer: "
-            f"{h(fmt.number(r.value, 'pct'))} of {r.n:,} ({h(fmt.interval(r.low, r.high, 'pct'))})."
+            f"{h(fmt.number(r.value, 'pct'))} of {r.n:,}{h(outside)}" + (f" ({h(ci)})." if ci else ".")
         )
     open_now = report.in_period(report.unanswered)
     negative = open_now.filter(pl.col("reason") == "negative").height
     if open_now.height:
+        scope = {"period": report.period.label, "where": "takeaways"}
+        when = "in all periods" if report.period.is_all else "from this period"
         points.append(
-            f"{open_now.height:,} mentions from this period are still unanswered, {negative:,} of them negative "
+            f"{report.stated.add(UNANSWERED, open_now.height, **scope):,} mentions {when} are still unanswered, "
+            f"{report.stated.add(UNANSWERED_NEGATIVE, negative, **scope):,} of them negative "
             "(the worst are quoted under <i>Worst unanswered mentions</i>)."
         )
     dumps = report.accounting.height
-    kept = int(report.accounting["kept"].sum() or 0)
+    kept = report.stated.add(MENTIONS_TOTAL, int(report.accounting["kept"].sum() or 0), where="takeaways")
     points.append(f"Based on {kept:,} mentions kept from {dumps:,} dump{'s' if dumps != 1 else ''}.")
     items = "".join(f"<li>{p}</li>" for p in points)
     return wrap(f"<h3>In two minutes</h3><ul>{items}</ul>", "tp-takeaways")
@@ -228,6 +280,21 @@ def drivers(report: Report, per_cell: int = 2) -> str:
     return wrap("".join(out))
 
 
+def _share_cell(value: float | None, n: int, min_n: int, low: float | None = None, high: float | None = None) -> str:
+    """A share (0..1) as a percent, or '– (n=2)' below `min_n`; its interval when it has a width."""
+    if n < min_n or value is None:
+        return h(f"{fmt.DASH} (n={n:,})")
+    cell = h(fmt.number(100 * value, "pct"))
+    lo, hi, _ = checked_interval(low, high)
+    if lo is not None and hi is not None:
+        cell += f'<br><span class="tp-meta">{h(fmt.interval(100 * lo, 100 * hi, "pct"))}</span>'
+    return cell
+
+
+def _minutes_cell(value: float | None, n: int, min_n: int) -> str:
+    return h(f"{fmt.DASH} (n={n:,})") if n < min_n or value is None else h(fmt.minutes(value))
+
+
 def owner_scorecard(report: Report) -> str:
     """Per owner (account that owes answers): rate, times, abandonment, personal replies, for the period."""
     period = report.period.label
@@ -241,35 +308,39 @@ def owner_scorecard(report: Report) -> str:
         .agg(pl.col("cut_value").sort().alias("platforms"))
     )
     abandoned = {(r["owner"], r["brand"]): r["platforms"] for r in channels.iter_rows(named=True)}
+    min_n = report.min_n
     rows = []
     for r in overall.iter_rows(named=True):
-        rate = fmt.number(None if r["response_rate"] is None else 100 * r["response_rate"], "pct")
-        ci = ""
-        if r["response_rate_low"] is not None and r["response_rate_high"] is not None:
-            interval = fmt.interval(100 * r["response_rate_low"], 100 * r["response_rate_high"], "pct")
-            ci = f'<br><span class="tp-meta">{h(interval)}</span>'
-        neg = r["negative_response_rate"]
-        personal = r["personal_reply_share"]
+        where = {"owner": r["owner"], "period": period, "where": "owner table"}
+        needs = report.stated.add(NEEDS_ANSWER, r["needs_answer"] or 0, **where)
+        answered = report.stated.add(ANSWERED, r["answered"] or 0, **where)
+        outside = report.stated.add(ANSWERED_NOT_IN_DUMP, r["answered_not_in_dump"] or 0, **where)
+        answered_cell = h(f"{answered:,}")
+        if outside:
+            answered_cell += f'<br><span class="tp-meta">{h(f"{outside:,} {NOT_IN_EXPORT}")}</span>'
+        timed = max(0, answered - outside)
         platforms = abandoned.get((r["owner"], r["brand"]), [])
         flag = " ".join(f'<span class="tp-tag tp-bad">{h(p)}</span>' for p in platforms) or "–"
         rows.append(
             [
                 f"<b>{h(r['owner'])}</b>",
-                h(r["brand"]),
-                h(f"{r['needs_answer'] or 0:,}"),
-                h(rate) + ci,
-                h(fmt.number(None if neg is None else 100 * neg, "pct")),
-                h(fmt.minutes(r["first_response_minutes_median"])),
-                h(fmt.minutes(r["first_response_minutes_p90"])),
+                h(r["brand"] or NO_BRAND),
+                h(f"{needs:,}"),
+                answered_cell,
+                _share_cell(r["response_rate"], needs, min_n, r["response_rate_low"], r["response_rate_high"]),
+                _share_cell(r["negative_response_rate"], r["negative_needs_answer"] or 0, min_n),
+                _minutes_cell(r["first_response_minutes_median"], timed, min_n),
+                _minutes_cell(r["first_response_minutes_p90"], timed, min_n),
                 h(f"{r['abandoned_threads'] or 0:,}"),
                 flag,
-                h(fmt.number(None if personal is None else 100 * personal, "pct")),
+                _share_cell(r["personal_reply_share"], r["owner_replies"] or 0, min_n),
             ]
         )
     headers = [
         "Owner",
         "Brand",
         "Needs answer",
+        "Answered",
         "Response rate",
         "Negatives answered",
         "Median first reply",
@@ -279,11 +350,13 @@ def owner_scorecard(report: Report) -> str:
         "Personal replies",
     ]
     explain = (
-        "A thread is abandoned when mentions needing an answer pile up after the owner's last reply; a channel "
-        "(owner × platform) when a long run of them goes unanswered there. Personal replies: owner replies that "
-        "are not near-copies of another."
+        f"Rates and reply times need {min_n}+ observations (times: replies found in the export); below that a cell "
+        "shows – and the count. Answered includes mentions the export marks as answered whose reply is not in the "
+        "file (they have no reply time). A thread is abandoned when mentions needing an answer pile up after the "
+        "owner's last reply; a channel (owner × platform) when a long run of them goes unanswered there. Personal "
+        "replies: owner replies that are not near-copies of another."
     )
-    return wrap(table(headers, rows, numeric=(2, 3, 4, 5, 6, 7, 9)) + f'<p class="tp-caption">{h(explain)}</p>')
+    return wrap(table(headers, rows, numeric=(2, 3, 4, 5, 6, 7, 8, 10)) + f'<p class="tp-caption">{h(explain)}</p>')
 
 
 def unanswered(report: Report, limit: int = 8) -> str:
@@ -301,12 +374,15 @@ def unanswered(report: Report, limit: int = 8) -> str:
         score = r["sentiment_score"]
         sentiment = "" if score is None else f" · sentiment {score:+.2f}"
         source = safe_link(r["url"], r["platform"] or "source")
+        brand = f" ({h(r['brand'])})" if r["brand"] else ""
         items.append(
             f'<li><p class="tp-quote tp-minus">“{quote(r["text"], 400)}”</p>'
             f'<div class="tp-meta"><span class="tp-tag tp-bad">{h(reason)}</span>'
             f"{h(r['author'] or 'unknown author')} on {source} · {h(when)} · to <b>{h(r['owner'])}</b> "
-            f"({h(r['brand'])}){h(sentiment)}</div></li>"
+            f"{brand}{h(sentiment)}</div></li>"
         )
+    scope_label = report.period.label if scope == report.period.title else "all"
+    report.stated.add(UNANSWERED, rows.height, period=scope_label, where="worst unanswered")
     more = rows.height - len(items)
     tail = f'<p class="tp-caption">…and {more:,} more in the <code>unanswered</code> table.</p>' if more > 0 else ""
     head = f'<p class="tp-caption">{h(scope[:1].upper() + scope[1:])}, worst first.</p>'
@@ -318,6 +394,11 @@ def coverage(report: Report) -> str:
     acc = report.accounting
     if acc.height == 0:
         return note(f"No ingest accounting found: {NOT_ENOUGH}.")
+    metrics = {"raw_records": RAW_RECORDS, "kept": MENTIONS_TOTAL, "duplicates": DUPLICATES, "quarantined": QUARANTINED}
+
+    def stated(column: str, value: int | None, dump: str | None = None) -> str:
+        return f"{report.stated.add(metrics[column], int(value or 0), dump=dump, where='data coverage'):,}"
+
     rows = []
     for r in acc.iter_rows(named=True):
         ok = (
@@ -325,14 +406,12 @@ def coverage(report: Report) -> str:
             if r["balanced"]
             else f'<span class="tp-tag tp-bad">{r["unread"] or 0:,} in the file not read</span>'
         )
+        dump = r["dump_file"]
         rows.append(
             [
-                h(r["dump_file"]),
+                h(dump),
                 h(r["source_format"]),
-                h(f"{r['raw_records'] or 0:,}"),
-                h(f"{r['kept'] or 0:,}"),
-                h(f"{r['duplicates'] or 0:,}"),
-                h(f"{r['quarantined'] or 0:,}"),
+                *(h(stated(c, r[c], dump)) for c in ("raw_records", "kept", "duplicates", "quarantined")),
                 ok,
             ]
         )
@@ -341,20 +420,21 @@ def coverage(report: Report) -> str:
         [
             f"{acc.height:,} dump{'s' if acc.height != 1 else ''}",
             "",
-            h(f"{totals['raw_records']:,}"),
-            h(f"{totals['kept']:,}")
+            h(stated("raw_records", totals["raw_records"])),
+            h(stated("kept", totals["kept"]))
             + f' <span class="tp-meta">{fmt.share(totals["kept"], totals["raw_records"])}</span>',
-            h(f"{totals['duplicates']:,}"),
-            h(f"{totals['quarantined']:,}"),
+            h(stated("duplicates", totals["duplicates"])),
+            h(stated("quarantined", totals["quarantined"])),
             "",
         ]
     )
-    mentions = report.mentions.unique("mention_id")
-    undated = mentions.filter(pl.col("created_at").is_null()).height
+    mentions = report.all_mentions if report.all_mentions is not None else report.mentions.unique("mention_id")
+    total = report.stated.add(MENTIONS_TOTAL, mentions.height, where="data coverage")
+    undated = report.stated.add(UNDATED, mentions.filter(pl.col("created_at").is_null()).height, where="data coverage")
     dated = mentions.filter(pl.col("created_at").is_not_null())["created_at"]
     span = ""
     if dated.len():
-        span = f"Mentions of the selected brands run from {dated.min():%d %b %Y} to {dated.max():%d %b %Y}; "
-    extra = f"{span}{undated:,} of {mentions.height:,} have no date (they count in 'all periods' only)."
+        span = f"Kept mentions run from {dated.min():%d %b %Y} to {dated.max():%d %b %Y}; "
+    extra = f"{span}{undated:,} of {total:,} have no date (they count in 'all periods' only)."
     headers = ["Dump", "Format", "Raw records", "Kept", "Duplicates", "Quarantined", ""]
     return wrap(table(headers, rows, numeric=(2, 3, 4, 5), total=True) + f'<p class="tp-caption">{h(extra)}</p>')

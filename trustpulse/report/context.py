@@ -13,9 +13,14 @@ import polars as pl
 
 from trustpulse.report.data import Warehouse, load_warehouse
 from trustpulse.report.periods import ReportPeriod, infer_grain, is_dated, period_label, resolve_period
-from trustpulse.report.style import color_for
+from trustpulse.report.stated import StatedCounts
+from trustpulse.report.style import assign_colors, color_for
+from trustpulse.settings import TrustpulseSettings
 
 _RUN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A KPI, rate or interval needs at least this many observations to be shown (TrustpulseSettings.min_kpi_n).
+DEFAULT_MIN_KPI_N: int = TrustpulseSettings.model_fields["min_kpi_n"].default
+NO_BRAND = "(no brand)"  # how a row with no brand is labelled where every brand was asked for
 
 
 def today() -> str:
@@ -48,9 +53,15 @@ class Report:
     topic_trends: pl.DataFrame | None
     missing_tables: tuple[str, ...] = ()
     colors: dict[str, str] = field(default_factory=dict)
+    min_n: int = DEFAULT_MIN_KPI_N  # observations a KPI, rate or interval needs to be shown
+    owners: tuple[str, ...] = ()  # owner accounts in the report's needs_answer rows
+    all_mentions: pl.DataFrame | None = None  # every kept mention (mention_id, dump_file, created_at)
+    include_unbranded: bool = False  # rows with no brand are kept (every brand was asked for)
+    stated: StatedCounts = field(default_factory=StatedCounts)  # every count the report states, for reconciliation
 
-    def color(self, brand: str) -> str:
-        return self.colors.get(brand, color_for(len(self.colors)))
+    def color(self, name: str) -> str:
+        """The colour of a brand or owner account: the same in every chart of the report."""
+        return self.colors.get(name) or color_for(name)
 
     @property
     def audience(self) -> pl.DataFrame:
@@ -81,12 +92,20 @@ def select_brands(wh: Warehouse, requested: Iterable[str] | None) -> tuple[str, 
 
 
 def load_report(
-    data_root: str | Path, period: str = "latest", brands: Iterable[str] | None = None, run_date: str | None = None
+    data_root: str | Path,
+    period: str = "latest",
+    brands: Iterable[str] | None = None,
+    run_date: str | None = None,
+    min_n: int | None = None,
 ) -> Report:
     """Everything the report shows, for `brands` (empty: all) and `period` ('latest', 'all' or a label)."""
     root = Path(data_root).expanduser().resolve()
     wh = load_warehouse(root / "warehouse")
     chosen = select_brands(wh, brands)
+    every_brand = not [b for b in (brands or []) if str(b).strip()]
+    in_scope = pl.col("brand").is_in(chosen)
+    if every_brand:  # nothing left out: rows no brand could be given to stay in the owner sections
+        in_scope = in_scope | pl.col("brand").is_null()
     trust = wh.trust.filter(pl.col("brand").is_in(chosen))
     grain = infer_grain([p for p in wh.trust["period"].to_list() if is_dated(p)])
 
@@ -96,11 +115,9 @@ def load_report(
         .join(wh.sentiment, on="mention_id", how="left")
         .with_columns(period=period_label("created_at", grain))
     )
-    needs = wh.needs.filter(pl.col("brand").is_in(chosen)).with_columns(period=period_label("created_at", grain))
+    needs = wh.needs.filter(in_scope).with_columns(period=period_label("created_at", grain))
     unanswered = (
-        wh.unanswered.filter(pl.col("brand").is_in(chosen))
-        .with_row_index("rank")
-        .with_columns(period=period_label("created_at", grain))
+        wh.unanswered.filter(in_scope).with_row_index("rank").with_columns(period=period_label("created_at", grain))
     )
     labels = mentions["period"].unique().to_list()
     report_period = resolve_period(period, trust, labels, grain)
@@ -112,20 +129,28 @@ def load_report(
             on="mention_id",
             how="inner",
         )
+    owners = tuple(sorted(set(needs["owner"].drop_nulls().to_list())))
+    run_date = check_run_date(run_date)
+    stated = StatedCounts(grain=grain, brands=list(chosen), include_unbranded=every_brand, run_date=run_date)
     return Report(
         data_root=root,
-        run_date=check_run_date(run_date),
+        run_date=run_date,
         brands=chosen,
         period=report_period,
         mentions=mentions,
         needs=needs,
         unanswered=unanswered,
-        responsiveness=wh.responsiveness.filter(pl.col("brand").is_in(chosen)),
+        responsiveness=wh.responsiveness.filter(in_scope),
         trust=trust,
         drivers=wh.drivers.filter(pl.col("brand").is_in(chosen)),
         accounting=wh.accounting.sort("dump_file"),
         topics=topics,
         topic_trends=wh.topic_trends,
         missing_tables=wh.missing,
-        colors={brand: color_for(i) for i, brand in enumerate(available_brands(wh))},
+        colors=assign_colors([*available_brands(wh), *wh.needs["owner"].drop_nulls().unique().to_list()]),
+        min_n=DEFAULT_MIN_KPI_N if min_n is None else int(min_n),
+        owners=owners,
+        all_mentions=wh.mentions.select("mention_id", "dump_file", "created_at"),
+        include_unbranded=every_brand,
+        stated=stated,
     )

@@ -39,6 +39,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "reason": pl.String(),
         "is_negative": pl.Boolean(),
         "answered": pl.Boolean(),
+        "answer_in_dump": pl.Boolean(),  # False: the export says a reply exists but it is not in the file
         "first_response_minutes": pl.Float64(),
     },
     "unanswered": {
@@ -62,6 +63,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "cut_value": pl.String(),
         "needs_answer": pl.Int64(),
         "answered": pl.Int64(),
+        "answered_not_in_dump": pl.Int64(),  # answered, the reply not in the export (no response time)
         "response_rate": pl.Float64(),
         "response_rate_low": pl.Float64(),
         "response_rate_high": pl.Float64(),
@@ -176,9 +178,10 @@ def load_warehouse(warehouse_dir: Path) -> Warehouse:
     return Warehouse(
         mentions=tables["mentions"],
         sentiment=tables["mention_sentiment"].unique("mention_id", keep="first"),
-        needs=tables["needs_answer"],
+        # until the scoring stage writes them: a reply counts as in the export, none answered outside it
+        needs=tables["needs_answer"].with_columns(pl.col("answer_in_dump").fill_null(True)),
         unanswered=tables["unanswered"],
-        responsiveness=tables["responsiveness"],
+        responsiveness=tables["responsiveness"].with_columns(pl.col("answered_not_in_dump").fill_null(0)),
         trust=tables["trust_index"],
         drivers=tables["trust_drivers"],
         accounting=tables["ingest_accounting"],

@@ -4,17 +4,24 @@ Each function returns a figure, or None when there is nothing to draw (the noteb
 data"). Names that can come from a dump (owners, topics) are HTML-escaped before they reach Plotly.
 """
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from trustpulse.report.context import Report
+from trustpulse.report import fmt
+from trustpulse.report.context import NO_BRAND, Report
 from trustpulse.report.escape import clip, h
-from trustpulse.report.kpis import MIN_SENTIMENT_N
-from trustpulse.report.periods import is_dated
-from trustpulse.report.style import BAD, MUTED, PALETTE, RAMP, band_color, color_for
+from trustpulse.report.kpis import NOT_IN_EXPORT, ZERO_WIDTH_EPS, interval_needs
+from trustpulse.report.periods import describe, infer_grain, is_dated
+from trustpulse.report.stated import ANSWERED, AUDIENCE_MENTIONS, NEEDS_ANSWER
+from trustpulse.report.style import BAD, MUTED, PALETTE, RAMP, band_color
+
+# A chart, a sentence that replaces it (one period: no chart over time), or None (nothing to show).
+Chart = go.Figure | str | None
+OWNERS_NAMED_IN_CAPTION = 6  # owners left out of a chart that its caption names before "…"
 
 COMPONENTS = ("ability", "benevolence", "integrity")
 HALF_PERIOD = {"day": 0.5, "week": 3.5, "month": 15.0}
@@ -60,12 +67,39 @@ def _band(fig: go.Figure, x: list, low: list, high: list, color: str, group: str
     )
 
 
+def _gate_intervals(rows: pl.DataFrame, column: str, min_threads: int) -> pl.DataFrame:
+    """Drop `<column>_low/_high` where the interval rests on fewer than `min_threads` threads or has zero width;
+    `<column>_why` says why (shown in the hover instead of an interval)."""
+    low, high = pl.col(f"{column}_low"), pl.col(f"{column}_high")
+    few = pl.col("threads").fill_null(0) < min_threads
+    flat = (high - low) <= ZERO_WIDTH_EPS
+    why = (
+        pl.when(pl.col(column).is_null())
+        .then(None)
+        .when(few)
+        .then(pl.lit(interval_needs(min_threads)))
+        .when(low.is_null() | high.is_null())
+        .then(pl.lit("no interval"))
+        .when(flat)
+        .then(pl.lit("no interval (zero width)"))
+        .otherwise(None)
+    )
+    keep = ~few & ~flat.fill_null(True)
+    return rows.with_columns(
+        pl.when(keep).then(low).otherwise(None).alias(f"{column}_low"),
+        pl.when(keep).then(high).otherwise(None).alias(f"{column}_high"),
+        why.alias(f"{column}_why"),
+    )
+
+
 def _line(
     fig: go.Figure, rows: pl.DataFrame, column: str, name: str, color: str, show_legend: bool = True, **where: object
 ) -> None:
-    """A value over time with its 95% band (`<column>_low/_high`); a lone point gets error bars instead."""
+    """A value over time with its 95% band (`<column>_low/_high`); a lone point gets error bars instead.
+    Points without an interval say why in their hover ('interval needs 5+ threads')."""
     x = rows["x"].to_list()
     y, low, high = rows[column].to_list(), rows[f"{column}_low"].to_list(), rows[f"{column}_high"].to_list()
+    why = rows[f"{column}_why"].to_list() if f"{column}_why" in rows.columns else [None] * len(y)
     _band(fig, x, low, high, color, name, **where)
     lone = sum(v is not None for v in y) < 2
     error = None
@@ -76,6 +110,10 @@ def _line(
             "arrayminus": [None if v is None or lo is None else v - lo for v, lo in zip(y, low, strict=True)],
             "color": color,
         }
+    hover = [
+        w or ("" if lo is None or hi is None else f"95% CI {lo:.1f}–{hi:.1f}")
+        for lo, hi, w in zip(low, high, why, strict=True)
+    ]
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -87,30 +125,77 @@ def _line(
             line={"color": color, "width": 2.5},
             marker={"size": 6},
             error_y=error,
-            customdata=list(zip(low, high, strict=True)),
-            hovertemplate="%{x|%d %b %Y}: <b>%{y:.1f}</b> (95% CI %{customdata[0]:.1f}–%{customdata[1]:.1f})"
-            f"<extra>{h(name)}</extra>",
+            customdata=hover,
+            hovertemplate="%{x|%d %b %Y}: <b>%{y:.1f}</b> (%{customdata})" + f"<extra>{h(name)}</extra>",
         ),
         **where,
     )
 
 
-def trust_over_time(report: Report) -> go.Figure | None:
+def _gated_note(rows: pl.DataFrame, columns: Sequence[str], min_threads: int) -> str:
+    """A title suffix when some drawn values have no interval because of too few threads."""
+    few = rows.filter(
+        pl.any_horizontal(*(pl.col(c).is_not_null() for c in columns)) & (pl.col("threads").fill_null(0) < min_threads)
+    )
+    return f"; no band where the {interval_needs(min_threads)}" if few.height else ""
+
+
+def _values_sentence(report: Report, rows: pl.DataFrame, column: str, what: str) -> str:
+    """One period only: the values as a sentence (with an interval only where it is backed by enough threads)."""
+    label = rows["period"][0]
+    parts = []
+    for brand in report.brands:
+        r = rows.filter(pl.col("brand") == brand)
+        if r.height == 0 or r[column][0] is None:
+            continue
+        row = r.row(0, named=True)
+        ci = fmt.interval(row[f"{column}_low"], row[f"{column}_high"], "index") or row[f"{column}_why"] or ""
+        parts.append(f"{h(brand)} {fmt.number(row[column], 'index')}" + (f" ({h(ci)})" if ci else ""))
+    return (
+        f"Only {h(describe(label, report.period.grain))} has a {h(what)}, so there is no chart over time: "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def _trust_rows(report: Report, columns: Sequence[str]) -> pl.DataFrame:
     rows = _dated(report.trust)
-    if rows.height == 0 or rows["trust_index"].drop_nulls().len() == 0:
+    for column in columns:
+        rows = _gate_intervals(rows, column, report.min_n)
+    return rows
+
+
+def _periods_with_values(rows: pl.DataFrame, columns: Sequence[str]) -> list[str]:
+    if rows.height == 0:
+        return []
+    has = rows.filter(pl.any_horizontal(*(pl.col(c).is_not_null() for c in columns)))
+    return sorted(set(has["period"].to_list()))
+
+
+def trust_over_time(report: Report) -> Chart:
+    rows = _trust_rows(report, ("trust_index",))
+    periods = _periods_with_values(rows, ("trust_index",))
+    if not periods:
         return None
+    if len(periods) == 1:
+        return _values_sentence(report, rows.filter(pl.col("period") == periods[0]), "trust_index", "trust index")
     fig = go.Figure()
     for brand in report.brands:
         _line(fig, rows.filter(pl.col("brand") == brand), "trust_index", brand, report.color(brand))
     _mark_period(fig, report)
-    fig.update_layout(title="Trust index (0–100) with its 95% interval", yaxis={"range": [0, 100]}, hovermode="closest")
+    title = "Trust index (0–100) with its 95% interval" + _gated_note(rows, ("trust_index",), report.min_n)
+    fig.update_layout(title=title, yaxis={"range": [0, 100]}, hovermode="closest")
     return fig
 
 
-def components_over_time(report: Report) -> go.Figure | None:
-    rows = _dated(report.trust)
-    if rows.height == 0 or all(rows[c].drop_nulls().len() == 0 for c in COMPONENTS):
+def components_over_time(report: Report) -> Chart:
+    rows = _trust_rows(report, COMPONENTS)
+    periods = _periods_with_values(rows, COMPONENTS)
+    if not periods:
         return None
+    if len(periods) == 1:
+        one = rows.filter(pl.col("period") == periods[0])
+        return " ".join(_values_sentence(report, one, c, c) for c in COMPONENTS if one[c].drop_nulls().len())
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True, subplot_titles=[c.capitalize() for c in COMPONENTS])
     for col, component in enumerate(COMPONENTS, start=1):
         for brand in report.brands:
@@ -127,7 +212,7 @@ def components_over_time(report: Report) -> go.Figure | None:
     _mark_period(fig, report, row="all", col="all")
     fig.update_yaxes(range=[0, 100])
     fig.update_layout(
-        title="Components of the trust index (0–100)",
+        title="Components of the trust index (0–100)" + _gated_note(rows, COMPONENTS, report.min_n),
         height=380,
         margin={"t": 72, "b": 24},
         legend={"y": -0.16, "yanchor": "top"},
@@ -137,8 +222,10 @@ def components_over_time(report: Report) -> go.Figure | None:
 
 
 def brand_comparison(report: Report) -> go.Figure | None:
-    rows = report.trust.filter(pl.col("period") == report.period.label)
     measures = ("trust_index", *COMPONENTS)
+    rows = report.trust.filter(pl.col("period") == report.period.label)
+    for m in measures:
+        rows = _gate_intervals(rows, m, report.min_n)
     if rows.height == 0 or all(rows[c].drop_nulls().len() == 0 for c in measures):
         return None
     labels = ["Trust index", *(c.capitalize() for c in COMPONENTS)]
@@ -151,6 +238,7 @@ def brand_comparison(report: Report) -> go.Figure | None:
         y = [row[m] for m in measures]
         up = [None if row[m] is None or row[f"{m}_high"] is None else row[f"{m}_high"] - row[m] for m in measures]
         down = [None if row[m] is None or row[f"{m}_low"] is None else row[m] - row[f"{m}_low"] for m in measures]
+        why = [row[f"{m}_why"] or "" for m in measures]
         fig.add_trace(
             go.Bar(
                 x=labels,
@@ -158,11 +246,14 @@ def brand_comparison(report: Report) -> go.Figure | None:
                 name=h(brand),
                 marker_color=report.color(brand),
                 error_y={"type": "data", "array": up, "arrayminus": down, "color": MUTED, "thickness": 1.2},
-                hovertemplate="%{x}: <b>%{y:.1f}</b>" + f"<extra>{h(brand)}</extra>",
+                customdata=why,
+                hovertemplate="%{x}: <b>%{y:.1f}</b> %{customdata}" + f"<extra>{h(brand)}</extra>",
             )
         )
     fig.update_layout(
-        title=f"Brands side by side, {report.period.title} (bars: value, whiskers: 95% interval)",
+        title=f"Brands side by side, {report.period.title} (bars: value, whiskers: 95% interval"
+        + _gated_note(rows, measures, report.min_n)
+        + ")",
         barmode="group",
         yaxis={"range": [0, 100]},
         bargap=0.25,
@@ -170,10 +261,30 @@ def brand_comparison(report: Report) -> go.Figure | None:
     return fig
 
 
-def volume_and_sentiment(report: Report) -> go.Figure | None:
+def _volume_sentence(report: Report, audience: pl.DataFrame) -> str:
+    """Fewer than two periods of dated audience mentions: the counts as a sentence."""
+    dated = _dated(audience)
+    if dated.height == 0:
+        return "No audience mention of the brands has a date, so there is no volume or sentiment over time."
+    label = dated["period"][0]
+    counts = []
+    for brand in report.brands:
+        n = dated.filter(pl.col("brand") == brand).height
+        if n:
+            stated = report.stated.add(AUDIENCE_MENTIONS, n, brand=brand, period=label, where="volume sentence")
+            counts.append(f"{h(brand)} {stated:,}")
+    return (
+        f"All dated audience mentions fall in {h(describe(label, report.period.grain))}, so there is no chart over "
+        f"time: {', '.join(counts)}."
+    )
+
+
+def volume_and_sentiment(report: Report) -> Chart:
     audience = _dated(report.audience)
-    if audience["period"].n_unique() < 2:  # one period: the cards already say it all
-        return None
+    if not report.brands:
+        return "No mention is attributed to a brand, so there is no volume or sentiment per brand over time."
+    if audience["period"].n_unique() < 2:  # one period: a sentence, not a one-point chart
+        return _volume_sentence(report, report.audience)
     per = (
         audience.group_by("brand", "period", "x")
         .agg(
@@ -183,18 +294,21 @@ def volume_and_sentiment(report: Report) -> go.Figure | None:
             - (pl.col("label") == "negative").sum().cast(pl.Int64),
         )
         .with_columns(
-            net=pl.when(pl.col("scored") >= MIN_SENTIMENT_N)
-            .then(100 * pl.col("net") / pl.col("scored"))
-            .otherwise(None)
+            net=pl.when(pl.col("scored") >= report.min_n).then(100 * pl.col("net") / pl.col("scored")).otherwise(None)
         )
         .sort("x")
     )
+    for r in per.iter_rows(named=True):
+        report.stated.add(AUDIENCE_MENTIONS, r["mentions"], brand=r["brand"], period=r["period"], where="volume chart")
     fig = make_subplots(
         rows=2,
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.12,
-        subplot_titles=["Audience mentions per period", "Net sentiment (positive − negative, points)"],
+        subplot_titles=[
+            "Audience mentions per period",
+            f"Net sentiment (positive − negative, points; periods with {report.min_n}+ scored mentions)",
+        ],
     )
     for brand in report.brands:
         r = per.filter(pl.col("brand") == brand)
@@ -238,46 +352,112 @@ def volume_and_sentiment(report: Report) -> go.Figure | None:
     return fig
 
 
-def response_rate_by_owner(report: Report, max_owners: int = len(PALETTE)) -> go.Figure | None:
+MAX_OWNER_LINES = 12  # owners drawn in the response-rate chart; the rest are named in its caption
+
+
+def _owner_name(owner: str, brand: str | None) -> str:
+    return f"{clip(owner, 40)} ({clip(brand or NO_BRAND, 30)})"
+
+
+def _subset_caption(shown: int, total: int, hidden: Sequence[str], in_table: bool) -> str:
+    if total <= shown:
+        return ""
+    rest = total - shown
+    where = "they are in the table below" if in_table else "the responsiveness table has them"
+    named = ", ".join(hidden[:OWNERS_NAMED_IN_CAPTION]) + (" …" if len(hidden) > OWNERS_NAMED_IN_CAPTION else "")
+    return (
+        f"Top {shown} of {total} owners by mentions needing an answer (all periods); the other {rest} "
+        f"({named}): {where}."
+    )
+
+
+def response_rate_by_owner(report: Report, max_owners: int = MAX_OWNER_LINES) -> tuple[Chart, str]:
+    """Response rate per owner over time (the `max_owners` owners with most mentions needing an answer), and the
+    caption that says which owners are left out; one dated period: a sentence instead of the chart."""
     overall = report.responsiveness.filter(pl.col("cut") == "all")
-    rows = _dated(overall)
-    if rows.height == 0 or rows["response_rate"].drop_nulls().len() == 0:
-        return None
+    rows = _dated(overall).filter(pl.col("needs_answer").fill_null(0) > 0)
+    periods = sorted(set(rows["period"].to_list()))
+    if not periods:
+        if overall.filter(pl.col("needs_answer").fill_null(0) > 0).height:
+            return (
+                "No mention needing an answer has a date, so there is no response rate over time; the owner "
+                "table below covers every period.",
+                "",
+            )
+        return None, ""
+    min_n = report.min_n
+    if len(periods) == 1:
+        parts = []
+        for r in rows.sort("needs_answer", descending=True).iter_rows(named=True):
+            where = {"owner": r["owner"], "period": r["period"], "where": "response-rate sentence"}
+            n = report.stated.add(NEEDS_ANSWER, r["needs_answer"] or 0, **where)
+            a = report.stated.add(ANSWERED, r["answered"] or 0, **where)
+            rate = f" ({fmt.number(100 * a / n, 'pct')})" if n >= min_n else ""
+            parts.append(f"{h(r['owner'])} answered {a:,} of {n:,}{rate}")
+        sentence = (
+            f"Only {h(describe(periods[0], report.period.grain))} has dated mentions needing an answer, so there "
+            f"is no response rate over time: {'; '.join(parts)}."
+        )
+        return sentence, ""
     volume = (
         overall.filter(pl.col("period") == "all")
-        .sort(["brand", "needs_answer"], descending=[False, True])
+        .sort(["needs_answer", "owner"], descending=[True, False])
         .select("owner", "brand")
     )
     if volume.height == 0:
-        volume = rows.select("owner", "brand").unique(maintain_order=True)
-    owners = volume.head(max_owners).rows()
+        volume = rows.group_by("owner", "brand").agg(pl.col("needs_answer").sum()).sort("needs_answer", descending=True)
+    everyone = volume.select("owner", "brand").unique(maintain_order=True).rows()
+    owners = everyone[:max_owners]
     fig = go.Figure()
-    for i, (owner, brand) in enumerate(owners):
-        r = rows.filter((pl.col("owner") == owner) & (pl.col("brand") == brand))
-        name = f"{clip(owner, 40)} ({clip(brand, 30)})"
+    # responsiveness is written at the scoring stage's grain, which may be finer than the report's
+    rows_grain = infer_grain(rows["period"].to_list())
+    for owner, brand in owners:
+        r = rows.filter((pl.col("owner") == owner) & (pl.col("brand").eq_missing(brand)))
+        name = _owner_name(owner, brand)
+        counts = r.select("answered", "needs_answer").rows()
+        for (a, n), label in zip(counts, r["period"].to_list(), strict=True):
+            where = {"owner": owner, "period": label, "where": "response-rate chart", "grain": rows_grain}
+            report.stated.add(NEEDS_ANSWER, n or 0, **where)
+            report.stated.add(ANSWERED, a or 0, **where)
+        y = [
+            None if v is None or (n or 0) < min_n else 100 * v
+            for v, n in zip(r["response_rate"].to_list(), r["needs_answer"].to_list(), strict=True)
+        ]
         fig.add_trace(
             go.Scatter(
                 x=r["x"].to_list(),
-                y=[None if v is None else 100 * v for v in r["response_rate"].to_list()],
+                y=y,
                 name=h(name),
                 mode="lines+markers",
-                line={"color": color_for(i), "width": 2},
+                line={"color": report.color(owner), "width": 2},
                 marker={"size": 6},
-                customdata=r.select("answered", "needs_answer").rows(),
+                connectgaps=False,
+                customdata=counts,
                 hovertemplate="%{x|%d %b %Y}: <b>%{y:.0f}%</b> (%{customdata[0]} of %{customdata[1]})"
                 f"<extra>{h(name)}</extra>",
             )
         )
     _mark_period(fig, report)
     fig.update_layout(
-        title="Response rate by owner account (% of mentions needing an answer that got one)",
+        title=f"Response rate by owner account (% of mentions needing an answer that got one; periods with {min_n}+)",
         yaxis={"range": [0, 100], "ticksuffix": "%"},
         legend={"y": -0.14, "yanchor": "top"},
         height=440,
         margin={"t": 56, "b": 24},
     )
-    return fig
+    hidden = everyone[max_owners:]
+    in_table = (
+        report.responsiveness.filter((pl.col("cut") == "all") & (pl.col("period") == report.period.label))
+        .select("owner", "brand")
+        .rows()
+    )
+    caption = _subset_caption(
+        len(owners), len(everyone), [o for o, _ in hidden], all(tuple(x) in set(in_table) for x in hidden)
+    )
+    return fig, caption
 
+
+OUTSIDE_BUCKET = f"answered, {NOT_IN_EXPORT}"  # counted as answered; no reply time to bucket
 
 BUCKETS = (
     ("within 1 h", 0, 60),
@@ -287,18 +467,32 @@ BUCKETS = (
 )
 
 
-def first_response_buckets(report: Report) -> go.Figure | None:
+def first_response_buckets(report: Report) -> Chart:
     """How fast mentions needing an answer got one, per brand: 100% stacked bars, 'never' included."""
     needs = report.in_period(report.needs)
     if needs.height == 0:
         return None
     minutes = pl.col("first_response_minutes")
     answered = pl.col("answered").fill_null(False)
-    exprs = [(answered & (minutes >= lo) & (minutes < hi)).sum().alias(label) for label, lo, hi in BUCKETS]
-    counts = needs.group_by("brand").agg(*exprs, (~answered).sum().alias("not answered"), pl.len().alias("n"))
+    timed = answered & pl.col("answer_in_dump").fill_null(True)
+    exprs = [(timed & (minutes >= lo) & (minutes < hi)).sum().alias(label) for label, lo, hi in BUCKETS]
+    counts = needs.group_by("brand").agg(
+        *exprs,
+        (answered & ~pl.col("answer_in_dump").fill_null(True)).sum().alias(OUTSIDE_BUCKET),
+        (~answered).sum().alias("not answered"),
+        pl.len().alias("n"),
+    )
     brands = [b for b in report.brands if b in set(counts["brand"].to_list())][::-1]
+    if not brands:
+        return (
+            "No mention needing an answer is attributed to a brand, so there is no time to first reply per brand; "
+            "the owner table below gives each owner's reply times."
+        )
     fig = go.Figure()
-    for (label, *_), color in zip([*BUCKETS, ("not answered",)], [*RAMP, BAD], strict=True):
+    buckets = [*BUCKETS, (OUTSIDE_BUCKET,), ("not answered",)]
+    for (label, *_), color in zip(buckets, [*RAMP, MUTED, BAD], strict=True):
+        if label == OUTSIDE_BUCKET and not counts[OUTSIDE_BUCKET].sum():
+            continue
         values, texts, hover = [], [], []
         for brand in brands:
             r = counts.filter(pl.col("brand") == brand).row(0, named=True)
@@ -308,7 +502,7 @@ def first_response_buckets(report: Report) -> go.Figure | None:
             hover.append(f"{r[label]} of {r['n']}")
         fig.add_trace(
             go.Bar(
-                y=[h(b) for b in brands],
+                y=[h(f"{b} (n={int(counts.filter(pl.col('brand') == b)['n'][0]):,})") for b in brands],
                 x=values,
                 name=label,
                 orientation="h",

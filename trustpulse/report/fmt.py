@@ -32,8 +32,13 @@ def number(value: float | None, unit: str) -> str:
     return f"{value:.2f}"
 
 
+# An interval narrower than this is of zero width: it says nothing about uncertainty and is never printed.
+ZERO_WIDTH = 1e-9
+
+
 def interval(low: float | None, high: float | None, unit: str) -> str:
-    if low is None or high is None:
+    """'95% CI 40–60%'; empty when there is no interval or it has zero width."""
+    if low is None or high is None or high - low <= ZERO_WIDTH:
         return ""
     if unit == "pct":
         return f"95% CI {low:.0f}–{high:.0f}%"

@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from IPython.display import HTML, display
 
-from trustpulse.report.blocks import note, wrap
+from trustpulse.report.blocks import caption, note, wrap
+from trustpulse.report.context import Report
 from trustpulse.report.kpis import NOT_ENOUGH
 from trustpulse.report.style import COMPONENT_CSS, register_template
 
@@ -27,12 +28,23 @@ def setup() -> None:
     display(HTML(f"<style>{COMPONENT_CSS}</style>"))
 
 
-def show(fig: go.Figure | None, empty: str = f"{NOT_ENOUGH} for this chart.") -> None:
-    """Show a figure, or the `empty` note when there is nothing to draw."""
+def show(fig: go.Figure | str | None, empty: str = f"{NOT_ENOUGH} for this chart.", caption_text: str = "") -> None:
+    """Show a figure; a sentence (already escaped HTML) that stands in for a chart with one period; or the
+    `empty` note when there is nothing to draw. `caption_text` (plain) goes under a drawn chart."""
     if fig is None:
         show_html(note(empty))
+    elif isinstance(fig, str):
+        show_text(fig)
     else:
         fig.show()
+        if caption_text:
+            show_html(caption(caption_text))
+
+
+def save_stated(report: Report, path: str) -> None:
+    """Write the counts the report stated (for the reconciliation check); nothing when `path` is empty."""
+    if path:
+        report.stated.write(path)
 
 
 def show_html(html: str) -> None:

@@ -23,13 +23,20 @@ def is_dated(label: object) -> bool:
 
 
 def infer_grain(labels: list[str]) -> str:
-    """'day', 'week' or 'month' from the gaps between period start dates (one label: from its weekday)."""
+    """'day', 'week' or 'month' of period labels (their start dates). Weeks start on Mondays and months on the
+    1st, so the weekdays and days of the labels decide; only labels that are all Mondays on the 1st fall back
+    to the gaps between them. Sparse data (two weeks six years apart) is still weeks."""
     days = sorted(date.fromisoformat(label) for label in set(labels) if is_dated(label))
+    if not days:
+        return "week"
+    mondays = all(d.weekday() == 0 for d in days)
+    firsts = all(d.day == 1 for d in days)
+    if mondays != firsts:
+        return "week" if mondays else "month"
+    if not mondays:
+        return "day"
     if len(days) >= 2:
-        gap = min((b - a).days for a, b in pairwise(days))
-        return "day" if gap < 7 else "week" if gap < 28 else "month"
-    if days and days[0].weekday() != 0 and days[0].day == 1:
-        return "month"
+        return "week" if min((b - a).days for a, b in pairwise(days)) < 28 else "month"
     return "week"
 
 

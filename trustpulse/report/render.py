@@ -1,18 +1,24 @@
 """Run the report notebook with papermill and export it with nbconvert to one self-contained HTML file.
 
-`render_report(data_root, ...)` writes `DATA_ROOT/reports/<run date>/executive_report.html` (and the executed
-notebook beside it), then copies the HTML to `DATA_ROOT/reports/latest.html`; every file is written to a
-temporary name and renamed, so a reader never sees half a report. The export shows no code, no prompts and
-no stderr, embeds plotly.js once and loads nothing from the network: the template drops nbconvert's
-require.js / MathJax / widget / mermaid CDN tags, Plotly's per-figure MathJax CDN tag is removed, and
-`inspect_html` refuses the result if any external resource load is left.
+`render_report(data_root, ...)` runs three steps (the Dagster assets run them as `executive_report`, the blocking
+`report_reconciles` check and `published_report`): `stage_report` renders into `DATA_ROOT/reports/staging/` (the
+HTML, the executed notebook and `stated_counts.json`, every count the report states); `reconcile_staged` recounts
+each of them from the warehouse parquet files (`trustpulse.report.reconcile`); only when they all match,
+`publish_report` writes `DATA_ROOT/reports/<run date>/executive_report.html` (with the notebook and the counts
+beside it), then `DATA_ROOT/reports/latest.html`. Every file is written to a temporary name and renamed, so a
+reader never sees half a report, and a report that does not reconcile is never published.
+
+The export shows no code, no prompts and no stderr, embeds plotly.js once and loads nothing from the network:
+the template drops nbconvert's require.js / MathJax / widget / mermaid CDN tags, Plotly's per-figure MathJax CDN
+tag is removed, and `inspect_html` refuses the result if any external resource load is left.
 """
 
+import json
 import os
 import re
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
@@ -22,7 +28,9 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
 from trustpulse.report.checks import HtmlCheck, inspect_html
-from trustpulse.report.context import check_run_date
+from trustpulse.report.context import DEFAULT_MIN_KPI_N, check_run_date
+from trustpulse.report.reconcile import Reconciliation, reconcile_file
+from trustpulse.report.stated import STATED_FILE
 from trustpulse.report.style import PAGE_CSS
 from trustpulse.storage import write_bytes_atomic
 
@@ -30,6 +38,10 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "reports" / "executive_report.i
 NOTEBOOK_ENV_VAR = "TRUSTPULSE_REPORT_NOTEBOOK"
 REPORT_NAME = "executive_report"
 ANALYST_TAG = "analyst"  # notebook cells for analysts only (how to use the notebook): left out of the report
+INTERNAL_TAG = "internal"  # bookkeeping cells (writing the stated counts): left out of the report
+STAGING_DIR = "staging"  # DATA_ROOT/reports/staging: rendered, not yet reconciled and published
+STAGED_FILE = "staged.json"  # what is staged (paths, run date, chart count)
+LATEST_FILE = "latest.html"
 TEMPLATE_FILE = "trustpulse_report.html.j2"
 # The JupyterLab template without anything it would fetch from a CDN, plus the report's page and print CSS.
 TEMPLATE = (
@@ -47,6 +59,14 @@ class ReportError(RuntimeError):
     """The report could not be rendered, or its HTML would load something from the network."""
 
 
+class ReportNotReconciled(ReportError):
+    """A count the report states differs from the warehouse's: the report is not published."""
+
+    def __init__(self, message: str, result: Reconciliation) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 @dataclass(frozen=True)
 class RenderedReport:
     path: Path  # DATA_ROOT/reports/<run date>/executive_report.html
@@ -55,6 +75,29 @@ class RenderedReport:
     size_bytes: int
     chart_count: int
     seconds: float
+    stated: Path | None = None  # the counts the report stated, beside the HTML
+
+
+@dataclass(frozen=True)
+class StagedReport:
+    """A rendered report in DATA_ROOT/reports/staging, not yet published."""
+
+    html: Path
+    notebook: Path
+    stated: Path  # stated_counts.json
+    run_date: str
+    size_bytes: int
+    chart_count: int
+    seconds: float
+
+    def to_json(self) -> dict:
+        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "StagedReport":
+        paths = {k: Path(data[k]) for k in ("html", "notebook", "stated")}
+        rest = {k: data[k] for k in ("run_date", "size_bytes", "chart_count", "seconds")}
+        return cls(**paths, **rest)
 
 
 def default_notebook() -> Path:
@@ -85,7 +128,8 @@ def export_html(nb: nbformat.NotebookNode, title: str) -> str:
         exclude_output_prompt=True,
         exclude_output_stdin=True,
     )
-    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={ANALYST_TAG}, enabled=True), enabled=True)
+    remove = TagRemovePreprocessor(remove_cell_tags={ANALYST_TAG, INTERNAL_TAG}, enabled=True)
+    exporter.register_preprocessor(remove, enabled=True)
     nb = _drop_noise(nb)
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb)
@@ -117,6 +161,100 @@ def execute_notebook(
     return nbformat.read(str(output), as_version=4)
 
 
+def staging_dir(root: Path) -> Path:
+    """DATA_ROOT/reports/staging: the report rendered but not yet published (reconciliation pending)."""
+    return root / "reports" / STAGING_DIR
+
+
+def stage_report(
+    data_root: str | Path,
+    period: str = "latest",
+    brands: list[str] | tuple[str, ...] | None = None,
+    run_date: str | None = None,
+    notebook: str | Path | None = None,
+    timeout: int = 600,
+    min_kpi_n: int | None = None,
+) -> StagedReport:
+    """Execute the report notebook for `data_root` into DATA_ROOT/reports/staging/ (HTML, executed notebook, the
+    counts it stated); nothing a reader sees (the dated copy, latest.html) is touched."""
+    started = time.perf_counter()
+    root = Path(data_root).expanduser().resolve()
+    run_date = check_run_date(run_date)
+    source = Path(notebook) if notebook else default_notebook()
+    if not source.exists():
+        raise ReportError(f"report notebook not found: {source}")
+    stage = staging_dir(root)
+    stage.mkdir(parents=True, exist_ok=True)
+    stated = stage / STATED_FILE
+    stated.unlink(missing_ok=True)  # never reconcile a previous rendering's counts
+    parameters = {
+        "data_root": str(root),
+        "period": period,
+        "brands": list(brands or []),
+        "run_date": run_date,
+        "min_kpi_n": DEFAULT_MIN_KPI_N if min_kpi_n is None else int(min_kpi_n),
+        "stated_path": str(stated),
+    }
+    with tempfile.TemporaryDirectory(prefix="trustpulse-report-") as tmp:
+        executed = execute_notebook(source, Path(tmp) / f"{REPORT_NAME}.ipynb", parameters, timeout)
+    if not stated.exists():
+        raise ReportError(f"the report notebook did not write the counts it stated ({STATED_FILE})")
+    title = "Trust & responsiveness report " + run_date
+    html = export_html(executed, title)
+    check: HtmlCheck = inspect_html(html)
+    if check.external_loads:
+        raise ReportError(f"the report would load external resources: {check.external_loads[:5]}")
+    data = html.encode("utf-8")
+    staged = StagedReport(
+        html=write_bytes_atomic(data, stage / f"{REPORT_NAME}.html"),
+        notebook=write_bytes_atomic(nbformat.writes(executed).encode("utf-8"), stage / f"{REPORT_NAME}.ipynb"),
+        stated=stated,
+        run_date=run_date,
+        size_bytes=len(data),
+        chart_count=check.charts,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+    write_bytes_atomic(json.dumps(staged.to_json()).encode("utf-8"), stage / STAGED_FILE)
+    return staged
+
+
+def read_staged(data_root: str | Path) -> StagedReport:
+    """The report waiting in DATA_ROOT/reports/staging (ReportError when there is none)."""
+    marker = staging_dir(Path(data_root).expanduser().resolve()) / STAGED_FILE
+    if not marker.exists():
+        raise ReportError(f"no staged report to publish: {marker} is missing")
+    return StagedReport.from_json(json.loads(marker.read_text(encoding="utf-8")))
+
+
+def reconcile_staged(data_root: str | Path, staged: StagedReport | None = None) -> Reconciliation:
+    """The staged report's stated counts against the warehouse's own counts."""
+    root = Path(data_root).expanduser().resolve()
+    staged = staged or read_staged(root)
+    return reconcile_file(root / "warehouse", staged.stated)
+
+
+def publish_report(data_root: str | Path, staged: StagedReport | None = None) -> RenderedReport:
+    """Publish the staged report: the dated copy (HTML, notebook, stated counts), then latest.html."""
+    started = time.perf_counter()
+    root = Path(data_root).expanduser().resolve()
+    staged = staged or read_staged(root)
+    out_dir = root / "reports" / staged.run_date
+    data = staged.html.read_bytes()
+    path = write_bytes_atomic(data, out_dir / f"{REPORT_NAME}.html")
+    nb_path = write_bytes_atomic(staged.notebook.read_bytes(), out_dir / f"{REPORT_NAME}.ipynb")
+    stated = write_bytes_atomic(staged.stated.read_bytes(), out_dir / STATED_FILE)
+    latest = write_bytes_atomic(data, root / "reports" / LATEST_FILE)
+    return RenderedReport(
+        path=path,
+        latest=latest,
+        notebook=nb_path,
+        size_bytes=len(data),
+        chart_count=staged.chart_count,
+        seconds=round(staged.seconds + time.perf_counter() - started, 2),
+        stated=stated,
+    )
+
+
 def render_report(
     data_root: str | Path,
     period: str = "latest",
@@ -124,32 +262,12 @@ def render_report(
     run_date: str | None = None,
     notebook: str | Path | None = None,
     timeout: int = 600,
+    min_kpi_n: int | None = None,
 ) -> RenderedReport:
-    """Execute the report notebook for `data_root` and publish its HTML (dated copy, then latest.html)."""
-    started = time.perf_counter()
-    root = Path(data_root).expanduser().resolve()
-    run_date = check_run_date(run_date)
-    source = Path(notebook) if notebook else default_notebook()
-    if not source.exists():
-        raise ReportError(f"report notebook not found: {source}")
-    out_dir = root / "reports" / run_date
-    parameters = {"data_root": str(root), "period": period, "brands": list(brands or []), "run_date": run_date}
-    with tempfile.TemporaryDirectory(prefix="trustpulse-report-") as tmp:
-        executed = execute_notebook(source, Path(tmp) / f"{REPORT_NAME}.ipynb", parameters, timeout)
-    title = "Trust & responsiveness report " + run_date
-    html = export_html(executed, title)
-    check: HtmlCheck = inspect_html(html)
-    if check.external_loads:
-        raise ReportError(f"the report would load external resources: {check.external_loads[:5]}")
-    data = html.encode("utf-8")
-    path = write_bytes_atomic(data, out_dir / f"{REPORT_NAME}.html")
-    nb_path = write_bytes_atomic(nbformat.writes(executed).encode("utf-8"), out_dir / f"{REPORT_NAME}.ipynb")
-    latest = write_bytes_atomic(data, root / "reports" / "latest.html")
-    return RenderedReport(
-        path=path,
-        latest=latest,
-        notebook=nb_path,
-        size_bytes=len(data),
-        chart_count=check.charts,
-        seconds=round(time.perf_counter() - started, 2),
-    )
+    """Stage the report, reconcile every count it states with the warehouse, and only then publish it (dated
+    copy, then latest.html). A count that differs raises ReportNotReconciled and publishes nothing."""
+    staged = stage_report(data_root, period, brands, run_date, notebook, timeout, min_kpi_n)
+    result = reconcile_staged(data_root, staged)
+    if not result.passed:
+        raise ReportNotReconciled(result.summary(), result)
+    return publish_report(data_root, staged)

@@ -4,13 +4,38 @@
 `PAGE_CSS` lays out the exported page and its print version (used only by the HTML export template).
 """
 
+import hashlib
+from collections.abc import Iterable
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
 TEMPLATE_NAME = "trustpulse"
 
-# One palette, colour-blind friendly (Okabe-Ito derived), used in this order for brands and owners.
-PALETTE = ("#2f5d8a", "#e08a2e", "#2a9d8f", "#c2536b", "#7b6bb0", "#8a6e4b", "#4f9fd6", "#9aa23a")
+# Twenty colours for brands and owners, pairwise apart (CIE76 distance >= 21 on white); the first eight are the
+# report's original Okabe-Ito derived set. Up to 20 entities each get their own colour (`assign_colors`).
+PALETTE = (
+    "#2f5d8a",
+    "#e08a2e",
+    "#2a9d8f",
+    "#c2536b",
+    "#7b6bb0",
+    "#8a6e4b",
+    "#4f9fd6",
+    "#9aa23a",
+    "#d62728",
+    "#1b1f5e",
+    "#e377c2",
+    "#2ca02c",
+    "#17becf",
+    "#7f7f7f",
+    "#ffbf00",
+    "#a6cee3",
+    "#b15928",
+    "#ff9e9e",
+    "#fdbf6f",
+    "#5c0f2e",
+)
 INK = "#1f2933"
 MUTED = "#6b7280"
 GRID = "#e5e7eb"
@@ -21,8 +46,27 @@ RAMP = ("#2f5d8a", "#5b86b0", "#93b2cf", "#c9d8e6")
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Liberation Sans", Arial, sans-serif'
 
 
-def color_for(index: int) -> str:
-    return PALETTE[index % len(PALETTE)]
+def _stable_index(name: str) -> int:
+    """A palette index from the name alone (same in every run and chart), for names outside an assignment."""
+    return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=4).digest(), "big") % len(PALETTE)
+
+
+def assign_colors(names: Iterable[str]) -> dict[str, str]:
+    """One colour per distinct name: sorted names take the palette in order, so up to len(PALETTE) names never
+    share a colour and a name keeps its colour in every chart of a report; beyond that, a stable hash."""
+    ordered = sorted({str(n) for n in names})
+    if len(ordered) <= len(PALETTE):
+        return {name: PALETTE[i] for i, name in enumerate(ordered)}
+    return {name: PALETTE[i] if i < len(PALETTE) else PALETTE[_stable_index(name)] for i, name in enumerate(ordered)}
+
+
+def color_for(name: str, names: Iterable[str] | None = None) -> str:
+    """The colour of `name`: its place among `names` (every brand and owner of the report), else a stable hash."""
+    if names is not None:
+        assigned = assign_colors(names)
+        if name in assigned:
+            return assigned[name]
+    return PALETTE[_stable_index(name)]
 
 
 def band_color(hex_color: str, alpha: float = 0.15) -> str:
