@@ -61,7 +61,11 @@ def test_alias_in_an_agents_sign_off_routes_nothing(tmp_path: Path):
     assert signed["is_owner"] and signed["brand"] == ["Virgin Trains"]
     by_owner = scores.needs_answer.group_by("owner", "brand").len().sort("owner").rows()
     # HP: the printhead complaint and the charging one; Virgin Trains: the cancelled train; Apple: two
-    assert by_owner == [("AppleSupport", "AppleSupport", 2), ("HPSupport", "HP", 2), ("VirginTrains", "Virgin Trains", 1)]
+    assert by_owner == [
+        ("AppleSupport", "AppleSupport", 2),
+        ("HPSupport", "HP", 2),
+        ("VirginTrains", "Virgin Trains", 1),
+    ]
     vt = scores.responsiveness.filter(
         (pl.col("owner") == "VirginTrains") & (pl.col("period") == "all") & (pl.col("cut") == "all")
     ).row(0, named=True)

@@ -23,6 +23,7 @@ from trustpulse.readers.source import GZIP_MAGIC, SAMPLE_BYTES, ZIP_MAGICS, Dump
 
 __all__ = ["RAW_SCHEMA", "DumpParseError", "DumpSource", "detect_format", "read_dump"]
 
+
 def detect_format(
     source: DumpSource, overrides: dict[str, str] | None = None, csv_columns: dict[str, str] | None = None
 ) -> str:
