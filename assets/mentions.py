@@ -23,6 +23,7 @@ from trustpulse.cleaning.dates import FileTimestamps, parse_timestamps
 from trustpulse.cleaning.dedup import find_duplicates
 from trustpulse.cleaning.language import detect_language
 from trustpulse.cleaning.owners import answering_accounts, owners_talked_to
+from trustpulse.cleaning.platforms import platform_of
 from trustpulse.cleaning.text import EMAIL, EMAIL_MASK, mask_pii, normalise_text
 from trustpulse.cleaning.threads import blog_reply_parent, stable_id, thread_roots
 from trustpulse.settings import TrustpulseSettings
@@ -265,6 +266,8 @@ def _blog_structure(rows: list[dict], texts: list[str], dump_has_repeats: bool, 
 def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook, pseudonym_key: bytes) -> CleanedDump:
     """Clean one dump's raw records into the mention contract."""
     all_rows = raw.sort("record_index").to_dicts()
+    for row in all_rows:
+        row["platform"] = platform_of(row["platform"], row["url"])
     stamps = parse_timestamps([r["created_at_raw"] for r in all_rows])
     quarantine, candidates, texts = [], [], []
     for row, created_at, bad_date in zip(all_rows, stamps.times, stamps.bad, strict=True):
@@ -364,11 +367,12 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
         )
         is_owner.append(bool(owner))
         owner_brand.append(brand)
-        # an owner is an account: its handle names it the same way in every export (display names vary)
+        # an account's handle names it the same way in every export (display names vary); a numeric id is
+        # no name a person reads, so there the display name wins for the audience
+        handle = r["author_handle"]
+        readable_handle = handle if handle and not (handle.isdigit() and r["author_name"]) else None
         authors.append(
-            r["author_handle"]
-            if owner and r["author_handle"]
-            else r["_author"] or r["author_name"] or r["author_handle"]
+            handle if owner and handle else r["_author"] or readable_handle or r["author_name"] or handle
         )
         handles.append(r["author_handle"] or r["_handle"] or r["author_name"])
     for r in rows:

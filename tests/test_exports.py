@@ -156,3 +156,17 @@ def test_column_table_prefers_full_text_and_user_overrides_win():
     assert map_columns(header, {"text": "snippet"})["text"] == 1
     assert map_columns(["Created_At", "TEXT "], {}) == {"created_at": 0, "text": 1}
     assert "hit sentence" in EXPORT_COLUMNS["text"]
+
+
+def test_twarc_csv_export_authors_and_decoded_texts():
+    """twarc-csv writes `source` (the client app), `author.username` and JSON-encoded texts."""
+    fmt, raw = _read(EXPORTS / "twarc_csv_small_sample.csv")
+    assert fmt == "csv"
+    assert raw["author_handle"].to_list() == ["aXSniperSC", "thebeardedluke", "GameStop", "TheNickyWaters"]
+    assert raw["author_name"].to_list() == ["Chris Canning", "BeardedLuke", "GameStop", "Nickywaters"]
+    texts = raw["text"].to_list()
+    assert texts[2] == (
+        "Nobody: \n\nLiterally nobody: \n\nPeople who hate happiness: That game is dead, people still play that?"
+    )
+    assert "can’t wait to see the boys" in texts[0] and not any(t.startswith('"') for t in texts)
+    assert raw["created_at_raw"][0] == "2019-09-06T20:38:01.000Z" and raw["native_id"][0] == "1170073690492588037"

@@ -36,19 +36,23 @@ EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
         "snippet",
         "description",
     ),
+    # never "source": Meltwater's is the outlet, twarc-csv's the client app ("Twitter for iPhone")
     "author": (
         "author handle",
+        "author username",
+        "author screen name",
+        "user screen name",
         "author",
         "screen name",
         "twitter screen name",
         "username",
+        "handle",
         "user",
         "from user",
         "influencer",
         "from",
-        "source",
     ),
-    "author_name": ("author name", "full name", "display name"),
+    "author_name": ("author name", "full name", "display name", "user name"),
     "id": (
         "id",
         "tweet id",
@@ -67,6 +71,9 @@ EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
         "date published",
         "post date",
         "timestamp",
+        "posted",
+        "posted at",
+        "datetime",
         "time",
     ),
     "url": ("url", "link", "permalink", "status url"),
@@ -77,6 +84,7 @@ EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
         "in reply to tweet id",
         "in reply to status id str",
         "in reply to status id",
+        "referenced tweets replied to id",
         "reply to",
     ),
     "platform": ("platform", "page type", "source type", "network", "site type", "domain"),
@@ -86,7 +94,7 @@ EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
 DATE_ONLY_HEADER = "date"
 TIME_OF_DAY_HEADER = "time"
 
-_SEPARATORS = re.compile(r"[\s_\-]+")
+_SEPARATORS = re.compile(r"[\s_\-.]+")  # "author.username" (twarc-csv) == "author username"
 
 
 def normalise_header(name: str) -> str:

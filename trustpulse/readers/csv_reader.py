@@ -13,6 +13,7 @@ with `parse_error` set and its raw lines kept, and reading goes on. Blank lines 
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -240,7 +241,15 @@ def records_from_rows(
     rows: Iterable[Row], header: list[str], mapping: dict[str, int], *, kind: str = "message"
 ) -> Iterator[dict]:
     """Rows of cells (after the header) -> raw records; shared by the CSV and XLSX readers.
-    `mapping` is contract field -> column index (see `columns.map_columns`)."""
+    `mapping` is contract field -> column index (see `columns.map_columns`). A table without an author or a
+    date column says so on every record (the dump's notes), instead of silently giving authorless, undated
+    mentions."""
+    unmapped = [field for field in NOTED_WHEN_UNMAPPED if field not in mapping]
+    missing_note = (
+        f"no {' or '.join(unmapped)} column among [{', '.join(header)[:200]}]; map one with --columns"
+        if unmapped
+        else None
+    )
     for start, end, raw, fields, error in rows:
         if fields == []:
             continue  # a blank line
@@ -253,7 +262,29 @@ def records_from_rows(
             record["parse_error"] = f"expected {len(header)} fields, got {len(fields)}"
         else:
             record.update(_mapped_fields(fields, mapping))
+            if missing_note:
+                record["reader_note"] = "; ".join(filter(None, [record.get("reader_note"), missing_note]))
         yield record
+
+
+NOTED_WHEN_UNMAPPED = ("author", "created_at")
+# A cell holding a JSON string literal ('"Nobody: \\n\\nLiterally nobody..."'), as twarc-csv writes every text
+_JSON_STRING_CELL = re.compile(r'^"(?:[^"\\]|\\.)*"$', re.DOTALL)
+
+
+def _decoded_text(cell: str) -> str:
+    """The text of a cell, with a JSON-encoded string decoded: quotes around it and escapes inside it
+    (`\\n`, `\\u2019`) are the encoding, not the text. (A CSV cell that is a plain quoted sentence loses its
+    quotation marks, a small price for not reading every twarc export as escape codes.)"""
+    stripped = cell.strip()
+    if len(stripped) >= 2 and _JSON_STRING_CELL.match(stripped):
+        try:
+            decoded = json.loads(stripped)
+        except json.JSONDecodeError:
+            return cell
+        if isinstance(decoded, str):
+            return decoded
+    return cell
 
 
 def _mapped_fields(fields: list[str], mapping: dict[str, int]) -> dict:
@@ -267,7 +298,7 @@ def _mapped_fields(fields: list[str], mapping: dict[str, int]) -> dict:
     if created_at and time_of_day and DATE_HAS_TIME not in created_at:  # Meltwater: Date and Time apart
         created_at = f"{created_at} {time_of_day}"
     values: dict = {
-        "text": fields[mapping["text"]],
+        "text": _decoded_text(fields[mapping["text"]]),
         "author_handle": get("author"),
         "author_name": get("author_name"),
         "created_at_raw": created_at,
