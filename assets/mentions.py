@@ -371,9 +371,7 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
         # no name a person reads, so there the display name wins for the audience
         handle = r["author_handle"]
         readable_handle = handle if handle and not (handle.isdigit() and r["author_name"]) else None
-        authors.append(
-            handle if owner and handle else r["_author"] or readable_handle or r["author_name"] or handle
-        )
+        authors.append(handle if owner and handle else r["_author"] or readable_handle or r["author_name"] or handle)
         handles.append(r["author_handle"] or r["_handle"] or r["author_name"])
     for r in rows:
         if r["_parent_row"] is not None:
