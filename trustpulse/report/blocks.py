@@ -150,16 +150,27 @@ def no_brand_note(report: Report) -> str:
     )
 
 
+def _silent(bk: BrandKpis) -> bool:
+    """Nothing to show: no audience mention and nothing that needed an answer (a blog post nobody answered)."""
+    return not bk.get("mentions").current.value and not bk.get("response_rate").current.n
+
+
 def kpi_cards(report: Report, kpis: Sequence[BrandKpis]) -> str:
     if not kpis:
         return note(no_brand_note(report))
     rows = []
+    silent = [bk.brand for bk in kpis if _silent(bk)]
     for bk in kpis:
+        if _silent(bk) and len(silent) < len(kpis):
+            continue
         swatch = f'<span class="tp-swatch" style="background:{h(report.color(bk.brand))}"></span>'
         cards = "".join(card(k, report.period.previous_title) for k in bk.kpis)
         rows.append(
             f'<div class="tp-brand-row"><h3>{swatch}{h(bk.brand)}</h3><div class="tp-cards">{cards}</div></div>'
         )
+    if silent and len(silent) < len(kpis):
+        names = ", ".join(h(b) for b in silent)
+        rows.append(note(f"No card for {names}: no audience mention and nothing that needed an answer."))
     return wrap("".join(rows))
 
 
@@ -217,10 +228,14 @@ def takeaways(report: Report, kpis: Sequence[BrandKpis]) -> str:
         r = worst.get("response_rate").current
         ci = fmt.interval(r.low, r.high, "pct")
         outside = f", {r.answered_outside:,} of them answered, {NOT_IN_EXPORT}" if r.answered_outside else ""
-        points.append(
-            f"<b>{h(worst.brand)}</b> answered the fewest mentions that needed an answer: "
-            f"{h(fmt.number(r.value, 'pct'))} of {r.n:,}{h(outside)}" + (f" ({h(ci)})." if ci else ".")
+        # "the fewest" compares: with one brand that has enough data, say what it did instead
+        share = f"{h(fmt.number(r.value, 'pct'))} of {r.n:,}"
+        sentence = (
+            f"<b>{h(worst.brand)}</b> answered the fewest mentions that needed an answer: {share}{h(outside)}"
+            if len(rates) > 1
+            else f"<b>{h(worst.brand)}</b> answered {share} mentions that needed an answer{h(outside)}"
         )
+        points.append(sentence + (f" ({h(ci)})." if ci else "."))
     open_now = report.in_period(report.unanswered)
     negative = open_now.filter(pl.col("reason") == "negative").height
     if open_now.height:

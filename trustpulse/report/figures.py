@@ -589,12 +589,20 @@ def topic_map(report: Report, min_mentions: int = 20) -> tuple[go.Figure | None,
     return fig, window
 
 
-def rising_topics(report: Report, limit: int = 10) -> tuple[go.Figure | None, str]:
-    """Topics whose share of mentions grew most against the period before (rising ones highlighted)."""
+RISING_NEEDS_TWO_PERIODS = "Rising topics compare each topic's share of mentions between two dated periods"
+
+
+def rising_topics(report: Report, limit: int = 10) -> tuple[go.Figure | str | None, str]:
+    """Topics whose share of mentions grew most against the period before (rising ones highlighted); a
+    sentence instead when there are not two dated periods to compare (never "no topic grew" then)."""
     trends = report.topic_trends
     if trends is None or trends.height == 0:
-        return None, ""
+        return f"{RISING_NEEDS_TWO_PERIODS}: none of these mentions has a date.", ""
     trends = trends.filter(pl.col("topic_id") != -1).with_columns(period=pl.col("period_start").dt.strftime("%Y-%m-%d"))
+    periods = sorted(set(trends["period"].drop_nulls().to_list()))
+    if len(periods) < 2:
+        only = h(describe(periods[0], report.period.grain)) if periods else "no period"
+        return f"{RISING_NEEDS_TWO_PERIODS}: only {only} has dated mentions, so there is nothing to compare yet.", ""
     label = report.period.label if report.period.label in set(trends["period"].to_list()) else trends["period"].max()
     rows = (
         trends.filter((pl.col("period") == label) & pl.col("prev_share").is_not_null())

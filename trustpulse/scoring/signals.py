@@ -124,9 +124,17 @@ CONTRIBUTION_MIN_WORDS = 15
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
 
 
+# cue words that close a short reply ("Done.", "Understood") but mean nothing inside a long sentence
+# ("... all that is understood by large organizations")
+WEAK_CUES = frozenset({"understood", "noted", "done", "following", "found", "i will", "got it", "just did"})
+
+
 def _contributes_more(bare: str) -> bool:
+    def closes(sentence: str) -> bool:
+        return any(m.group(0).strip().lower() not in WEAK_CUES for m in _CLOSING_CUE.finditer(sentence))
+
     return any(
-        len(sentence.split()) >= CONTRIBUTION_MIN_WORDS and not _CLOSING_CUE.search(sentence)
+        len(sentence.split()) >= CONTRIBUTION_MIN_WORDS and not closes(sentence)
         for sentence in _SENTENCE_END.split(bare)
     )
 
