@@ -224,3 +224,19 @@ def test_comment_without_markup_structure_stays_in_the_article_and_is_flagged():
     assert post["reader_note"] == NO_COMMENT_STRUCTURE_NOTE
     assert "Kapitel 121 ist nun auch online." in post["text"]
     assert "Danke für dieses Kapitel Genesis^o^" in post["text"]
+
+
+def test_german_wordpress_theme_with_underscored_classes_and_a_recent_comments_widget():
+    """spreeblick.com: `comment_author` / `comment_meta` classes; the sidebar's "Letzte Kommentare" are other
+    pages' comments and must not be read as this page's."""
+    name = "wordpress_de_spreeblick_trimmed.html"
+    records = records_of(name)
+    assert [r["native_id"] for r in records] == ["post", "comment-754844"]
+    post, comment = records
+    assert post["created_at_raw"] == "2006-07-29T13:26:00+00:00" and post["owner_hint"] is True
+    assert comment["author_name"] == "Yalcin (Fehlpass.com)"
+    assert comment["created_at_raw"] == "29.07.2006 um 16:43"
+    assert comment["parent_native_id"] == "post"
+    assert comment["text"].startswith("Der schlüpfrige Boulevard regiert auf Fooligan? Herrlich! Wirklich!")
+    assert "fjordgrau" not in " ".join(r["text"] for r in records)
+    assert count_records((PAGES / name).read_text(encoding="utf-8")) == 2

@@ -120,3 +120,8 @@ def test_cli_columns_option_reads_an_export_with_an_unknown_text_column(settings
     assert cli.main(["run", "--data", data, "--columns", "text=Snippet2"]) == 0
     mentions = pl.read_parquet(settings.warehouse_dir / "mentions.parquet")
     assert sorted(mentions["text"].to_list()) == ["Acme fixed my router in an hour", "Still waiting"]
+
+
+def test_the_word_between_a_date_and_its_time():
+    stamps = parse_timestamps(["29.07.2006 um 16:43", "May 3, 2019 at 5:03 pm"])
+    assert stamps.times == [_utc(2006, 7, 29, 16, 43), _utc(2019, 5, 3, 17, 3)]

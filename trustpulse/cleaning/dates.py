@@ -20,6 +20,8 @@ NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})\b")
 EPOCH_DIVISORS = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6), (1e20, 1e9))
 NO_NUMERIC_DATES = "no numeric dates"
 _SPACED_MERIDIEM = re.compile(r"\b([ap])\.\s?m\.", re.IGNORECASE)  # Spanish "2:07 a. m."
+# the word between a date and its time in blog themes: "29.07.2006 um 16:43", "May 3, 2019 at 5:03 pm"
+_DATE_TIME_WORD = re.compile(r"(?<=\d)\s+(?:um|at|à|a las|alle|om|kl\.?)\s+(?=\d)", re.IGNORECASE)
 EARLIEST_YEAR = 1900
 # Zone abbreviations exports print ("Mon Apr 06 22:19:45 PDT 2009"), as UTC offsets in seconds. Ambiguous
 # ones (IST, CST in China) are read as most exports of English-language tools mean them.
@@ -100,7 +102,7 @@ def parse_timestamp(value: str | None, day_first: bool = False) -> datetime | No
     None for an absent value; `ValueError` (with the reason) for a value that is not a date."""
     if value is None or not str(value).strip():
         return None
-    text = _SPACED_MERIDIEM.sub(r"\1m", str(value).strip())
+    text = _DATE_TIME_WORD.sub(" ", _SPACED_MERIDIEM.sub(r"\1m", str(value).strip()))
     try:
         if re.fullmatch(r"-?\d+(?:\.\d+)?", text):
             parsed = _from_epoch(float(text))
