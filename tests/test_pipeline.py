@@ -185,3 +185,27 @@ def test_new_dump_only_ingests_itself_and_updates_the_report(settings, monkeypat
     report_after = (settings.root / "reports" / "latest.html").read_text()
     assert report_after != report_before
     assert "second.json" in report_after and "second.json" not in report_before  # data coverage lists it
+
+
+def test_records_a_reader_misses_fail_the_run_and_the_accounting_check(settings, monkeypatch, capsys):
+    """A reader that yields fewer records than the file holds (here: the structural count says 2 more) is a gap:
+    the dump is still published, `unread` names it, the accounting check fails and the run exits 1."""
+    import assets.ingest
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    settings.landing_dir.mkdir(parents=True)
+    shutil.copy(FIXTURES / "generic.jsonl", settings.landing_dir / "generic.jsonl")
+    real_count = assets.ingest.count_file_records
+    monkeypatch.setattr(assets.ingest, "count_file_records", lambda *a, **k: real_count(*a, **k) + 2)
+    assert cli.main(["run", "--data", str(settings.root)]) == 1
+    _, err = capsys.readouterr()
+    accounting = pl.read_parquet(settings.warehouse_dir / "ingest_accounting.parquet").row(0, named=True)
+    assert accounting["unread"] == 2 and not accounting["balanced"]
+    assert f"generic.jsonl: 2 of {accounting['raw_records']} records in the file were not read (read as jsonl)" in err
+    home = settings.root / "dagster_home"
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [dg.AssetCheckKey(dg.AssetKey("mention_dataset"), "accounting_balanced")]
+        )
+    evaluation = check[dg.AssetCheckKey(dg.AssetKey("mention_dataset"), "accounting_balanced")].event
+    assert evaluation is not None and not evaluation.dagster_event.event_specific_data.passed
