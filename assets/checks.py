@@ -24,24 +24,39 @@ from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path
 from trustpulse.tables import ACCOUNTING_SCHEMA
 
+# Automation runs a check together with its asset (in the run that materialises it), never on its own.
+WITH_ITS_ASSET = dg.AutomationCondition.any_deps_match(dg.AutomationCondition.will_be_requested()).with_label(
+    "with its asset"
+)
+
 
 def _read(settings: TrustpulseSettings, table: str) -> pl.DataFrame:
     return pl.read_parquet(table_path(settings.warehouse_dir, table))
 
 
-@dg.asset_check(asset=mention_dataset, description="mentions.parquet has every contract column with its type.")
+@dg.asset_check(
+    automation_condition=WITH_ITS_ASSET,
+    asset=mention_dataset,
+    description="mentions.parquet has every contract column with its type.",
+)
 def mentions_contract(settings: TrustpulseSettings) -> dg.AssetCheckResult:
     problems = contract_violations(_read(settings, "mentions"), MENTION_SCHEMA)
     return dg.AssetCheckResult(passed=not problems, metadata={"problems": dg.MetadataValue.json(problems)})
 
 
-@dg.asset_check(asset=mention_dataset, description="mention_id is unique in mentions.parquet.")
+@dg.asset_check(
+    automation_condition=WITH_ITS_ASSET, asset=mention_dataset, description="mention_id is unique in mentions.parquet."
+)
 def mention_id_unique(settings: TrustpulseSettings) -> dg.AssetCheckResult:
     dupes = duplicated_values(_read(settings, "mentions"), "mention_id")
     return dg.AssetCheckResult(passed=not dupes, metadata={"duplicated": len(dupes), "examples": dupes[:10]})
 
 
-@dg.asset_check(asset=mention_dataset, description="Per dump: raw records = kept + duplicates + quarantined.")
+@dg.asset_check(
+    automation_condition=WITH_ITS_ASSET,
+    asset=mention_dataset,
+    description="Per dump: raw records = kept + duplicates + quarantined.",
+)
 def accounting_balanced(settings: TrustpulseSettings) -> dg.AssetCheckResult:
     accounting = _read(settings, "ingest_accounting")
     bad = unbalanced_dumps(accounting) + contract_violations(accounting, ACCOUNTING_SCHEMA)
@@ -51,7 +66,11 @@ def accounting_balanced(settings: TrustpulseSettings) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(asset=mention_dataset, description="The quarantined share of raw records is under the ceiling.")
+@dg.asset_check(
+    automation_condition=WITH_ITS_ASSET,
+    asset=mention_dataset,
+    description="The quarantined share of raw records is under the ceiling.",
+)
 def quarantine_under_ceiling(settings: TrustpulseSettings) -> dg.AssetCheckResult:
     share = quarantine_share(_read(settings, "ingest_accounting"))
     return dg.AssetCheckResult(
@@ -61,6 +80,7 @@ def quarantine_under_ceiling(settings: TrustpulseSettings) -> dg.AssetCheckResul
 
 
 @dg.asset_check(
+    automation_condition=WITH_ITS_ASSET,
     asset=mention_sentiment,
     description="Sentiment label mix moved less than the drift threshold "
     "(total-variation distance) since the previous materialisation.",
@@ -89,7 +109,11 @@ def sentiment_drift(context: dg.AssetCheckExecutionContext, settings: Trustpulse
     )
 
 
-@dg.asset_check(asset=mention_dataset, description="The published mention tables are fresher than the limit.")
+@dg.asset_check(
+    automation_condition=WITH_ITS_ASSET,
+    asset=mention_dataset,
+    description="The published mention tables are fresher than the limit.",
+)
 def mentions_fresh(settings: TrustpulseSettings) -> dg.AssetCheckResult:
     path = table_path(settings.warehouse_dir, "mentions")
     age_hours = (time.time() - path.stat().st_mtime) / 3600 if path.exists() else float("inf")
@@ -104,6 +128,7 @@ MISMATCHES_SHOWN = 20  # mismatched counts listed in the check's metadata
 
 
 @dg.asset_check(
+    automation_condition=WITH_ITS_ASSET,
     asset=executive_report,
     blocking=True,
     description="Every count the staged report states (mentions per brand, needing an answer, answered, "

@@ -10,6 +10,8 @@ import polars as pl
 
 from assets.ingest import DUMPS, MANIFEST_SCHEMA, raw_mentions
 from assets.mentions import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA
+from pipelines.partitions import SIGNATURE_METADATA, dumps_signature
+from trustpulse.catalog import catalog_metadata, text_first
 from trustpulse.metadata import table_metadata
 from trustpulse.readers import RAW_SCHEMA
 from trustpulse.settings import TrustpulseSettings
@@ -98,13 +100,20 @@ def mention_dataset(context: dg.AssetExecutionContext, settings: TrustpulseSetti
         ("ingest_accounting", accounting),
     ):
         write_parquet_atomic(table, table_path(wh, name))
+    context.log.info(
+        f"published {mentions.height:,} mentions from {len(keys)} dump(s): {raw.height:,} raw records, "
+        f"{duplicates.height:,} duplicates, {quarantine.height:,} quarantined; tables written: raw_mentions, "
+        "mentions, quarantine, duplicates, ingest_accounting"
+    )
     missing = sorted(set(registered) - set(keys))
     if missing:
         context.log.warning(f"dumps registered but not ingested (failed or pending): {missing}")
     return dg.MaterializeResult(
         metadata=table_metadata(
-            mentions.drop("text"),
+            text_first(mentions),
             table_path(wh, "mentions"),
+            **catalog_metadata(mentions),
+            **{SIGNATURE_METADATA: dumps_signature(keys)},
             dumps=accounting.height,
             raw_records=int(accounting["raw_records"].sum()),
             kept=mentions.height,

@@ -12,8 +12,9 @@ import polars as pl
 
 from assets.mentions import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA, clean_dump
 from trustpulse.brands import load_brandbook
+from trustpulse.catalog import catalog_metadata, text_first
 from trustpulse.cleaning.text import mask_pii, mask_pii_in_raw
-from trustpulse.landing import dump_for_key
+from trustpulse.landing import DumpNotFoundError, dump_for_key
 from trustpulse.metadata import table_metadata
 from trustpulse.readers import RAW_SCHEMA, count_file_records, detect_format, read_dump
 from trustpulse.settings import TrustpulseSettings
@@ -48,9 +49,20 @@ INGEST_GROUP = "ingest"
 
 @dg.asset(partitions_def=DUMPS, group_name=INGEST_GROUP, kinds={"polars", "parquet"})
 def raw_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dg.MaterializeResult:
-    """Every record of one dump, untouched, with its file, line span and detected format."""
+    """Every record of one dump, untouched, with its file, line span and detected format.
+
+    One partition per file in DATA_ROOT/landing/, added by `landing_sensor`: to ingest a new dump, drop the
+    file into landing/ (partitions added by hand name no file and fail)."""
     started = time.perf_counter()
-    source = replace(dump_for_key(settings.landing_dir, context.partition_key), limits=settings.expansion_limits())
+    try:
+        dump = dump_for_key(settings.landing_dir, context.partition_key)
+    except DumpNotFoundError as exc:  # a partition added by hand in the UI names no file
+        raise dg.Failure(
+            description=f"no dump {context.partition_key!r} in landing/: drop the file into {settings.landing_dir}/ "
+            "(the landing sensor adds its partition and ingests it; partitions are not added by hand)",
+            allow_retries=False,
+        ) from exc
+    source = replace(dump, limits=settings.expansion_limits())
     columns = settings.column_map_for(source.name)
     fmt = detect_format(source, settings.format_overrides, columns)
     context.log.info(f"{source.name}: reading as {fmt} ({source.path.stat().st_size:,} bytes on disk)")
@@ -60,10 +72,12 @@ def raw_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettings
         context.log.info(f"{source.name}: {sum(c.height for c in chunks):,} records read")
     raw = mask_raw_pii(pl.concat(chunks) if chunks else pl.DataFrame(schema=RAW_SCHEMA), settings.phone_region)
     path = write_parquet_atomic(raw, partition_path(settings.warehouse_dir, "raw_mentions", source.key))
+    context.log.info(f"{source.name}: {raw.height:,} records read as {fmt}; table written: raw_mentions")
     return dg.MaterializeResult(
         metadata=table_metadata(
-            raw.drop("raw"),
+            text_first(raw.drop("raw")),
             path,
+            **catalog_metadata(raw),
             dump_file=source.name,
             sha256=source.sha256,
             source_format=fmt,
@@ -99,7 +113,10 @@ def clean_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettin
     counts = cleaned.accounting(raw.height)
     if counts["raw_records"] != counts["kept"] + counts["duplicates"] + counts["quarantined"]:
         raise RuntimeError(f"{key}: accounting does not add up: {counts}")
-    context.log.info(f"{key}: {counts}")
+    context.log.info(
+        f"{key}: {counts['raw_records']:,} raw records = {counts['kept']:,} kept + {counts['duplicates']:,} "
+        f"duplicates + {counts['quarantined']:,} quarantined"
+    )
     source = replace(dump_for_key(settings.landing_dir, key), limits=settings.expansion_limits())
     fmt = (
         raw["source_format"][0]
@@ -132,7 +149,11 @@ def clean_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettin
     )
     write_parquet_atomic(manifest, partition_path(settings.warehouse_dir, "dump_manifest", key))
     seconds = round(time.perf_counter() - started, 3)
+    context.log.info(f"{key}: cleaned in {seconds:.1f} s; tables written: {', '.join(tables)}, dump_manifest")
     for name, table in tables.items():
         yield dg.MaterializeResult(
-            asset_key=name, metadata=table_metadata(table, paths[name], **counts, seconds=seconds)
+            asset_key=name,
+            metadata=table_metadata(
+                text_first(table), paths[name], **catalog_metadata(table), **counts, seconds=seconds
+            ),
         )

@@ -11,15 +11,48 @@ The work is in `trustpulse.report` (notebook `reports/executive_report.ipynb`). 
    the blocking check failed, so a report that disagrees with the warehouse is never published.
 """
 
+from pathlib import Path
+
 import dagster as dg
+import polars as pl
 from pydantic import Field
 
 from trustpulse.report.data import producing_assets
 from trustpulse.report.render import publish_report, read_staged, reconcile_staged, stage_report
+from trustpulse.serve import report_url
 from trustpulse.settings import TrustpulseSettings
+from trustpulse.storage import table_path
 
 # Everything the report reads; `mention_topics` / `topic_trends` are read only when their files exist.
 REPORT_DEPS = [dg.AssetKey(name) for name in producing_assets()]
+
+
+ALL_PERIODS = "all"
+
+
+def _number(value: object, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
+
+
+def headline_summary(warehouse_dir: Path) -> str:
+    """Markdown: per brand, over all periods, the figures the report opens with (audience mentions, needing an
+    answer, answered, response rate, trust index), read from the published trust_index table."""
+    path = table_path(warehouse_dir, "trust_index")
+    if not path.exists():
+        return "_no trust_index table yet_"
+    rows = pl.read_parquet(path).filter(pl.col("period") == ALL_PERIODS).sort("brand").iter_rows(named=True)
+    lines = [
+        "| brand | audience mentions | need an answer | answered | response rate | trust index |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        needs, answered = int(r.get("n_needs") or 0), int(r.get("n_answered") or 0)
+        rate = f"{answered / needs:.0%}" if needs else "n/a"
+        lines.append(
+            f"| {r['brand']} | {int(r.get('n_audience') or 0):,} | {needs:,} | {answered:,} | {rate} | "
+            f"{_number(r.get('trust_index'))} |"
+        )
+    return "\n".join(lines)
 
 
 class ReportConfig(dg.Config):
@@ -41,9 +74,15 @@ def executive_report(
         run_date=config.run_date,
         min_kpi_n=settings.min_kpi_n,
     )
-    context.log.info(f"executive report staged: {staged.html} ({staged.chart_count} charts, {staged.size_bytes} bytes)")
+    context.log.info(
+        f"executive report staged: {staged.html} ({staged.chart_count} charts, {staged.size_bytes:,} bytes, "
+        f"{staged.seconds:.1f} s); the report_reconciles check decides whether it is published"
+    )
+    reports_dir = settings.root / "reports"
     return dg.MaterializeResult(
         metadata={
+            "open staged report": dg.MetadataValue.url(report_url(reports_dir, staged.html)),
+            "headline": dg.MetadataValue.md(headline_summary(settings.warehouse_dir)),
             "staged": dg.MetadataValue.path(str(staged.html)),
             "stated_counts": dg.MetadataValue.path(str(staged.stated)),
             "run_date": staged.run_date,
@@ -65,12 +104,16 @@ def published_report(context: dg.AssetExecutionContext, settings: TrustpulseSett
     if not result.passed:
         raise dg.Failure(description=f"not published: {result.summary()}")
     report = publish_report(settings.root, staged)
-    context.log.info(f"executive report published: {report.latest}")
+    context.log.info(f"executive report published: {report.latest} (and {report.path})")
+    reports_dir = settings.root / "reports"
     return dg.MaterializeResult(
         metadata={
+            "open report": dg.MetadataValue.url(report_url(reports_dir, report.latest)),
+            "open this run's report": dg.MetadataValue.url(report_url(reports_dir, report.path)),
+            "headline": dg.MetadataValue.md(headline_summary(settings.warehouse_dir)),
             "path": dg.MetadataValue.path(str(report.path)),
             "latest": dg.MetadataValue.path(str(report.latest)),
-            "notebook": dg.MetadataValue.path(str(report.notebook)),
+            "notebook": dg.MetadataValue.notebook(str(report.notebook)),
             "stated_counts": dg.MetadataValue.path(str(report.stated)),
             "size_bytes": dg.MetadataValue.int(report.size_bytes),
             "chart_count": dg.MetadataValue.int(report.chart_count),

@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 
 from trustpulse.brands import load_brandbook
+from trustpulse.catalog import catalog_metadata
 from trustpulse.metadata import table_metadata
 from trustpulse.scoring.score import Scores, score_mentions
 from trustpulse.settings import TrustpulseSettings
@@ -51,6 +52,8 @@ def _headline(scores: Scores) -> dict[str, float]:
     ],
 )
 def score_tables(context: dg.AssetExecutionContext, settings: TrustpulseSettings):
+    """needs_answer, unanswered, responsiveness, trust_index and trust_drivers from the published mentions,
+    their sentiment and (where present) topics."""
     started = time.perf_counter()
     wh = settings.warehouse_dir
     mentions = pl.read_parquet(table_path(wh, "mentions"))
@@ -60,8 +63,15 @@ def score_tables(context: dg.AssetExecutionContext, settings: TrustpulseSettings
     scores = score_mentions(mentions, sentiment, load_brandbook(settings.brands_path()), settings.scoring, topics)
     seconds = round(time.perf_counter() - started, 3)
     headline = _headline(scores)
-    context.log.info(f"scores: {headline}")
-    for name, table in scores.tables().items():
+    figures = ", ".join(
+        f"{name} {value:.0%}" if name == "response_rate" else f"{name} {value:.1f}" for name, value in headline.items()
+    )
+    context.log.info(f"scores from {mentions.height:,} mentions in {seconds:.1f} s: {figures}")
+    tables = scores.tables()
+    for name, table in tables.items():
         path = write_parquet_atomic(table, table_path(wh, name))
         extra = headline if name in ("responsiveness", "trust_index") else {}
-        yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(table, path, seconds=seconds, **extra))
+        yield dg.MaterializeResult(
+            asset_key=name, metadata=table_metadata(table, path, **catalog_metadata(table), seconds=seconds, **extra)
+        )
+    context.log.info("tables written: " + ", ".join(f"{name} ({t.height:,} rows)" for name, t in tables.items()))

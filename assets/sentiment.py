@@ -2,20 +2,27 @@
 
 The model is a resource, loaded once per process; texts already scored by the same model (same text
 hash, same model id) come from `DATA_ROOT/cache/sentiment/` (parquet shards), so a re-run scores only new
-text.
+text. The default model runs in ONNX Runtime (static int8, batch-invariant), built at first use into
+`DATA_ROOT/cache/sentiment-runtime/`.
+
+Mentions in a language the model does not read (`mentions.lang` not in the resource's `languages`) are not
+scored: `scored = false`, `not_scored_reason = "language"`, label / probabilities / score null.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from trustpulse.catalog import catalog_metadata
 from trustpulse.embeddings import BATCH_SIZE
 from trustpulse.metadata import table_metadata
+from trustpulse.progress import RateProgress, duration
 from trustpulse.sentiment.cache import SentimentCache, score_with_cache
+from trustpulse.sentiment.languages import DEFAULT_LANGUAGES, NOT_SCORED_LANGUAGE, readable
 from trustpulse.sentiment.model import DEFAULT_MODEL, SentimentModel
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path, write_parquet_atomic
@@ -28,12 +35,19 @@ SENTIMENT_SCHEMA: dict[str, pl.DataType] = {
     "p_positive": pl.Float64(),
     "score": pl.Float64(),
     "model_id": pl.String(),
+    "scored": pl.Boolean(),
+    "not_scored_reason": pl.String(),
 }
+RUNTIME_CACHE_DIR = "sentiment-runtime"
 
 
 @lru_cache(maxsize=4)
-def _load(model: str, label_map: tuple[tuple[str, str], ...], quantize: bool | None, device: str) -> SentimentModel:
-    return SentimentModel.load(model, label_map=dict(label_map) or None, quantize=quantize, device=device)
+def _load(
+    model: str, label_map: tuple[tuple[str, str], ...], quantize: bool | None, device: str, cache_dir: str | None
+) -> SentimentModel:
+    return SentimentModel.load(
+        model, label_map=dict(label_map) or None, quantize=quantize, device=device, cache_dir=cache_dir
+    )
 
 
 class SentimentResource(dg.ConfigurableResource):
@@ -42,18 +56,28 @@ class SentimentResource(dg.ConfigurableResource):
     model: str = Field(
         default=DEFAULT_MODEL,
         description="'trustpulse-minilm-sentiment' (the packaged base + our adapter), or any Hugging Face "
-        "sequence-classification model id or local path (e.g. cardiffnlp/twitter-roberta-base-sentiment-latest).",
+        "sequence-classification model id or local path (e.g. cardiffnlp/twitter-roberta-base-sentiment-latest, "
+        "or a multilingual one such as cardiffnlp/twitter-xlm-roberta-base-sentiment with languages=[]).",
+    )
+    languages: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_LANGUAGES),
+        description="Languages (ISO 639-1, as in mentions.lang) the model reads; mentions in others are not "
+        "scored (not_scored_reason 'language'). Undetermined ('und') is scored. Empty list: score every language.",
     )
     label_map: dict[str, str] = Field(
         default_factory=dict, description="The model's label names -> negative / neutral / positive."
     )
-    quantize: bool | None = Field(default=None, description="Dynamic int8 on CPU (default: on for our model).")
+    quantize: bool | None = Field(
+        default=None,
+        description="None: our model runs static int8 in ONNX Runtime on CPU (batch-invariant), others torch fp32. "
+        "False: torch fp32. True on another model: torch dynamic int8 (batch-dependent scores).",
+    )
     batch_size: int = Field(default=BATCH_SIZE, description="Texts per forward pass.")
     device: str = Field(default="cpu", description="torch device: 'cpu', or 'cuda' where a GPU is available.")
 
-    def load(self) -> SentimentModel:
-        """The model, loaded once per process."""
-        return _load(self.model, tuple(sorted(self.label_map.items())), self.quantize, self.device)
+    def load(self, cache_dir: str | None = None) -> SentimentModel:
+        """The model, loaded once per process (the ONNX build of ours cached under ``cache_dir``)."""
+        return _load(self.model, tuple(sorted(self.label_map.items())), self.quantize, self.device, cache_dir)
 
 
 def score_mentions_sentiment(
@@ -62,13 +86,33 @@ def score_mentions_sentiment(
     cache: SentimentCache,
     batch_size: int = BATCH_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
 ) -> pl.DataFrame:
-    """mention_id + label, probabilities, score and model id for every mention."""
+    """mention_id + label, probabilities, score, model id and whether it was scored, for every mention.
+
+    A mention with a ``lang`` the model does not read (see `trustpulse.sentiment.languages`) is not sent to the
+    model: ``scored`` false, ``not_scored_reason`` "language", label / probabilities / score null.
+    """
     if mentions.height == 0:
         return pl.DataFrame(schema=SENTIMENT_SCHEMA)
-    scores = score_with_cache(model, mentions["text"].to_list(), cache, batch_size=batch_size, on_progress=on_progress)
+    if "lang" in mentions.columns:
+        ok = readable(mentions["lang"], languages)
+    else:
+        ok = pl.Series("ok", [True] * mentions.height, dtype=pl.Boolean)
+    todo = mentions.filter(ok)
+    scores = score_with_cache(model, todo["text"].to_list(), cache, batch_size=batch_size, on_progress=on_progress)
+    done = pl.concat([todo.select("mention_id"), scores], how="horizontal").with_columns(
+        scored=pl.lit(True), not_scored_reason=pl.lit(None, dtype=pl.String)
+    )
+    skipped = (
+        mentions.filter(~ok)
+        .select("mention_id")
+        .with_columns(scored=pl.lit(False), not_scored_reason=pl.lit(NOT_SCORED_LANGUAGE))
+    )
+    positions = pl.concat([ok.arg_true(), (~ok).arg_true()])  # input row of each row of `done`, then `skipped`
+    both = pl.concat([done, skipped], how="diagonal_relaxed").with_columns(_i=positions)
     return (
-        pl.concat([mentions.select("mention_id"), scores], how="horizontal")
+        both.sort("_i")
         .with_columns(model_id=pl.lit(model.model_id))
         .select(list(SENTIMENT_SCHEMA))
         .cast(SENTIMENT_SCHEMA)
@@ -81,26 +125,41 @@ def mention_sentiment(
 ) -> dg.MaterializeResult:
     """negative / neutral / positive probabilities and score = p_positive - p_negative per mention."""
     started = time.perf_counter()
-    mentions = pl.read_parquet(table_path(settings.warehouse_dir, "mentions"), columns=["mention_id", "text"])
-    model = sentiment.load()
+    mentions = pl.read_parquet(table_path(settings.warehouse_dir, "mentions"))
+    mentions = mentions.select("mention_id", "text", *(["lang"] if "lang" in mentions.columns else []))
+    model = sentiment.load(str(settings.root / "cache" / RUNTIME_CACHE_DIR))
     cache = SentimentCache(settings.root / "cache" / "sentiment")
     cached_before = len(cache)
+    context.log.info(f"sentiment: {mentions.height:,} mentions to score with {model.model_id}")
     scored = score_mentions_sentiment(
         mentions,
         model,
         cache,
         sentiment.batch_size,
-        on_progress=lambda done, todo: context.log.info(f"sentiment: {done:,}/{todo:,} new texts scored"),
+        on_progress=RateProgress(context.log.info, "sentiment: new texts scored"),
+        languages=sentiment.languages,
     )
+    labelled = scored.filter(pl.col("scored"))
+    not_scored = scored.filter(~pl.col("scored"))["not_scored_reason"].value_counts().to_dicts()
     path = write_parquet_atomic(scored, table_path(settings.warehouse_dir, "mention_sentiment"))
-    shares = scored["label"].value_counts(normalize=True).to_dicts() if scored.height else []
+    shares = labelled["label"].value_counts(normalize=True).to_dicts() if labelled.height else []
+    net = float(labelled["score"].mean() or 0.0) if labelled.height else 0.0
+    newly = len(cache) - cached_before
+    context.log.info(
+        f"sentiment: {labelled.height:,} mentions scored, {scored.height - labelled.height:,} not scored (language) "
+        f"({newly:,} new texts through the model, the rest from the cache) in "
+        f"{duration(time.perf_counter() - started)}; net sentiment {net:+.3f}; table written: mention_sentiment"
+    )
     return dg.MaterializeResult(
         metadata=table_metadata(
             scored,
             path,
+            **catalog_metadata(scored),
             model_id=model.model_id,
-            newly_scored=len(cache) - cached_before,
-            net_sentiment=float(scored["score"].mean() or 0.0) if scored.height else 0.0,
+            newly_scored=newly,
+            net_sentiment=net,
+            scored=labelled.height,
+            not_scored=dg.MetadataValue.json({d["not_scored_reason"]: d["count"] for d in not_scored}),
             label_shares=dg.MetadataValue.json({d["label"]: round(d["proportion"], 4) for d in shares}),
             seconds=round(time.perf_counter() - started, 3),
         )

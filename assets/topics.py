@@ -42,6 +42,7 @@ MENTION_TOPICS_SCHEMA: dict[str, pl.DataType] = {
     "taxonomy_label": pl.String(),
     "taxonomy_score": pl.Float64(),
     "assigned": pl.String(),  # fitted (the model was fitted on this text) | nearest (assigned later)
+    "topic_taxonomy_label": pl.String(),  # the taxonomy entry closest to the topic's centroid
 }
 
 
@@ -57,13 +58,15 @@ class TopicsResource(dg.ConfigurableResource):
         default=0.0, description="Below this cosine similarity a mention gets no taxonomy label."
     )
     refit: bool = Field(default=False, description="Refit the topic model instead of assigning to it.")
-    min_topic_size: int = Field(default=10, description="Smallest topic, in mentions.")
+    min_topic_size: int = Field(default=TopicConfig.min_topic_size, description="Smallest topic, in mentions.")
     min_topic_share: float = Field(
-        default=0.01, description="Smallest topic as a share of the corpus (capped at 500 mentions)."
+        default=TopicConfig.min_topic_share, description="Smallest topic as a share of the corpus (capped at 500)."
     )
-    n_neighbors: int = Field(default=15, description="UMAP neighbourhood size.")
+    n_neighbors: int = Field(default=TopicConfig.n_neighbors, description="UMAP neighbourhood size.")
     seed: int = Field(default=42, description="Seed for UMAP / PCA / KMeans: same input, same topics.")
-    reduce_outliers: bool = Field(default=True, description="Reassign outliers to the nearest topic.")
+    reduce_outliers: bool = Field(
+        default=TopicConfig.reduce_outliers, description="Reassign outliers to the nearest topic (else they stay -1)."
+    )
     fit_sample: int = Field(
         default=25_000,
         description="The topic model is fitted on at most this many mentions (a seeded sample); the others "
@@ -131,7 +134,8 @@ def topic_model(
     topics: TopicsResource,
 ) -> dg.MaterializeResult:
     """The topic model under DATA_ROOT/models/topics (safetensors) and warehouse/topics.parquet: one row
-    per topic with its label, keywords, size and the taxonomy entry closest to its centroid."""
+    per topic with its label (a short phrase from its own mentions, `trustpulse.topics.labels`), phrases,
+    keywords, size and the taxonomy entry closest to its centroid."""
     mentions = _mentions(settings)
     texts = mentions["text"].to_list()
     directory = model_dir(settings.root)
@@ -142,7 +146,7 @@ def topic_model(
         sample = fit_sample(mentions["mention_id"].to_list(), topic_config.fit_sample, topic_config.seed)
         fit_texts = [texts[i] for i in sample]
         context.log.info(f"fitting topics on {len(fit_texts):,} of {len(texts):,} mentions ({reason})")
-        fit = fit_topics(fit_texts, embedder.embed(fit_texts, _progress(context)), topic_config)
+        fit = fit_topics(fit_texts, embedder.embed(fit_texts, _progress(context)), topic_config, embed=embedder.embed)
         save_topics(fit, fit_texts, directory, topic_config)
     saved = load_topics(directory)
     assert saved is not None
@@ -177,9 +181,10 @@ def topic_model(
 def mention_topics(
     context: dg.AssetExecutionContext, settings: TrustpulseSettings, topics: TopicsResource
 ) -> dg.MaterializeResult:
-    """warehouse/mention_topics.parquet: per mention its topic (-1: outlier), topic label, probability
-    (HDBSCAN membership where the clusterer placed it, else cosine similarity to the topic centroid), and
-    the zero-shot taxonomy entry with its cosine similarity."""
+    """warehouse/mention_topics.parquet: one row per kept mention (every mention is placed: -1 = outlier,
+    where the configuration keeps outliers), its topic label, probability (HDBSCAN membership where the
+    clusterer placed it, else cosine similarity to the topic centroid), the zero-shot taxonomy entry with
+    its cosine similarity, and the taxonomy entry of its topic (`topic_taxonomy_label`)."""
     mentions = _mentions(settings)
     saved = load_topics(model_dir(settings.root))
     if saved is None:
@@ -189,6 +194,14 @@ def mention_topics(
     vectors, rows = embedder.embed_distinct(texts, _progress(context))  # a vector per distinct input
     assigned = assign_topics(saved, texts, vectors, rows)
     labels = saved.info.select("topic_id", "topic_label")
+    topics_path = table_path(settings.warehouse_dir, "topics")
+    if topics_path.exists() and "taxonomy_label" in pl.read_parquet_schema(topics_path):
+        topic_taxonomy = pl.read_parquet(topics_path, columns=["topic_id", "taxonomy_label"])
+        labels = labels.join(
+            topic_taxonomy.rename({"taxonomy_label": "topic_taxonomy_label"}), on="topic_id", how="left"
+        )
+    else:
+        labels = labels.with_columns(topic_taxonomy_label=pl.lit(None, dtype=pl.String))
     df = (
         pl.concat(
             [
@@ -203,6 +216,8 @@ def mention_topics(
         .select(list(MENTION_TOPICS_SCHEMA))
         .cast(MENTION_TOPICS_SCHEMA)
     )
+    if df.height != mentions.height or df["topic_id"].null_count():  # every kept mention has its row
+        raise RuntimeError(f"mention_topics has {df.height:,} rows for {mentions.height:,} mentions")
     path = write_parquet_atomic(df, table_path(settings.warehouse_dir, "mention_topics"))
     return dg.MaterializeResult(
         metadata=table_metadata(

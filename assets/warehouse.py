@@ -14,10 +14,11 @@ PUBLISHING_ASSETS = [mention_dataset, mention_sentiment, *TOPIC_ASSETS, *score_t
 
 
 @dg.asset(deps=PUBLISHING_ASSETS, group_name="publish", kinds={"duckdb"})
-def warehouse(settings: TrustpulseSettings) -> dg.MaterializeResult:
+def warehouse(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dg.MaterializeResult:
     """Analysts query this file with `duckdb` or any SQL client."""
     tables = {p.stem: p for p in sorted(settings.warehouse_dir.glob("*.parquet"))}
     views = build_duckdb_views(settings.duckdb_path, tables)
+    context.log.info(f"{settings.duckdb_path}: {len(tables)} views ({', '.join(tables)})")
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(settings.duckdb_path)), "views": dg.MetadataValue.json(views)}
     )

@@ -1,4 +1,11 @@
-"""The trustpulse Dagster code location."""
+"""The trustpulse Dagster code location: brand-mention dumps in, an executive report out.
+
+Drop dumps into DATA_ROOT/landing/; `landing_sensor` gives each file a `dumps` partition and ingests it;
+declarative automation then refreshes sentiment, topics, scores, the warehouse and the report once per batch
+(pipelines/catalog.py). Every job runs in one process (the in-process executor), so the sentiment model and
+the encoder load once per run, whether the run is `publish`, `ingest_dump`, "Materialize all" or one the
+automation launched.
+"""
 
 import dagster as dg
 
@@ -10,9 +17,25 @@ from assets.scoring import score_tables
 from assets.sentiment import SentimentResource, mention_sentiment
 from assets.topics import TOPIC_ASSETS, TopicsResource, topics_refit_job
 from assets.warehouse import warehouse
+from pipelines.catalog import AUTOMATED_KEYS, catalogued
 from pipelines.jobs import ingest_dump_job, publish_job
 from pipelines.sensors import landing_sensor, weekly_report_schedule
 from trustpulse.settings import TrustpulseSettings
+
+AUTOMATION_SENSOR = "default_automation_condition_sensor"
+AUTOMATION_INTERVAL_SECONDS = 30
+LAUNCHED_BY_TAG = "trustpulse/launched_by"
+
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    AUTOMATION_SENSOR,
+    target=dg.AssetSelection.assets(*AUTOMATED_KEYS),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=AUTOMATION_INTERVAL_SECONDS,
+    run_tags={LAUNCHED_BY_TAG: "automation"},
+    description="Keeps sentiment, topics, scores, the warehouse and the report fresh: one run after a batch "
+    "of dumps is ingested, after a topic refit or after a re-ingested partition (see each asset's automation "
+    "condition).",
+)
 
 
 def build_definitions(
@@ -20,25 +43,30 @@ def build_definitions(
 ) -> dg.Definitions:
     """Definitions bound to one deployment's settings (default: from the environment)."""
     return dg.Definitions(
-        assets=[
-            raw_mentions,
-            clean_mentions,
-            mention_dataset,
-            mention_sentiment,
-            *TOPIC_ASSETS,
-            score_tables,
-            warehouse,
-            *REPORT_ASSETS,
-        ],
+        assets=catalogued(
+            [
+                raw_mentions,
+                clean_mentions,
+                mention_dataset,
+                mention_sentiment,
+                *TOPIC_ASSETS,
+                score_tables,
+                warehouse,
+                *REPORT_ASSETS,
+            ]
+        ),
         asset_checks=ASSET_CHECKS,
         jobs=[ingest_dump_job, publish_job, topics_refit_job],
-        sensors=[landing_sensor],
+        sensors=[landing_sensor, automation_sensor],
         schedules=[weekly_report_schedule],
         resources={
             "settings": settings or TrustpulseSettings(),
             "sentiment": sentiment or SentimentResource(),
             "topics": TopicsResource(),
         },
+        # every job, the UI's "Materialize all" and automation runs included: one process, models loaded once
+        executor=dg.in_process_executor,
+        metadata={"description": __doc__ or ""},
     )
 
 

@@ -14,6 +14,9 @@ from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import DUMP_TABLES, partition_path
 
 DUMPS_TAG = "trustpulse/dumps"  # run tag: the dump-set signature a publish run was computed from
+SIGNATURE_METADATA = "dumps_signature"  # the same signature, on each mention_dataset materialisation
+DATASET = dg.AssetKey("mention_dataset")
+PUBLISHED = dg.AssetKey("published_report")
 
 
 def dumps_signature(keys: list[str]) -> str:
@@ -21,10 +24,21 @@ def dumps_signature(keys: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
 
 
+def _latest(instance: dg.DagsterInstance, key: dg.AssetKey) -> dg.EventLogRecord | None:
+    records = instance.fetch_materializations(key, limit=1).records
+    return records[0] if records else None
+
+
 def last_published_signature(instance: dg.DagsterInstance) -> str | None:
-    """The dump-set signature of the last successful publish run (from the CLI or the sensor), if any."""
-    runs = instance.get_runs(dg.RunsFilter(job_name="publish", statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
-    return runs[0].tags.get(DUMPS_TAG) if runs else None
+    """The dump-set signature of the mention tables behind the last published report, whoever launched the
+    run (the CLI, `publish` from the Launchpad, the schedule, automation); None when the latest mention
+    tables were not published (yet)."""
+    dataset, published = _latest(instance, DATASET), _latest(instance, PUBLISHED)
+    if dataset is None or published is None or published.storage_id < dataset.storage_id:
+        return None
+    materialization = dataset.asset_materialization
+    value = materialization.metadata.get(SIGNATURE_METADATA) if materialization else None
+    return str(value.value) if value is not None else None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ recorded in DAGSTER_HOME, so they appear in the Dagster UI afterwards.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from dagster_shared.error import SerializableErrorInfo
 
 from pipelines.definitions import build_definitions
 from pipelines.partitions import DUMPS_TAG, dumps_signature, last_published_signature, sync_dump_partitions
+from trustpulse.progress import duration
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import dump_is_complete, remove_stale_temp_files
 
@@ -24,6 +27,87 @@ DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 # Without --verbose, Dagster's console logger stays silent: a failed step is reported once, as one line
 # (`_failure_message`), instead of as an event with a stack trace.
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+PROGRESS_LOGGER = "trustpulse_progress"
+STEP_EVENTS = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
+
+
+class StageProgress(logging.Handler):
+    """One line per stage of an in-process run, fed by the run's own log records: '[i/n] stage ...' with an
+    estimate of the time left (from the last successful run of the same job), the stage's INFO lines
+    (counts, texts scored), and '[i/n] stage: done in T'."""
+
+    def __init__(self, steps: list[str], estimates: dict[str, float], say: Callable[[str], None]) -> None:
+        super().__init__(logging.DEBUG)  # Dagster logs its step events at DEBUG
+        self.steps, self.estimates, self.say = steps, estimates, say
+        self.started: dict[str, float] = {}
+        self.finished: set[str] = set()
+
+    def _left(self, step: str) -> str:
+        if not self.estimates:
+            return ""
+        todo = [s for s in self.steps if s not in self.finished and s != step and s not in self.started]
+        seconds = self.estimates.get(step, 0.0) + sum(self.estimates.get(s, 0.0) for s in todo)
+        return f" (about {duration(seconds)} left)" if seconds >= 1 else ""
+
+    def _position(self, step: str) -> str:
+        return f"[{self.steps.index(step) + 1 if step in self.steps else '?'}/{len(self.steps)}]"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        step, event = meta.get("step_key"), meta.get("dagster_event")
+        if step is None:
+            return
+        if event is None:  # the asset's own log line
+            if record.levelno >= logging.INFO:
+                self.say(f"      {meta.get('orig_message', record.getMessage())}")
+            return
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            self.started[step] = time.perf_counter()
+            self.say(f"  {self._position(step)} {step} ...{self._left(step)}")
+        elif kind in STEP_EVENTS:
+            self.finished.add(step)
+            took = time.perf_counter() - self.started.get(step, time.perf_counter())
+            what = {"STEP_SUCCESS": "done", "STEP_FAILURE": "FAILED", "STEP_SKIPPED": "skipped"}[kind]
+            self.say(f"  {self._position(step)} {step}: {what} in {duration(took)}")
+
+
+def _progress_logger(handler: StageProgress) -> dg.LoggerDefinition:
+    @dg.logger(description="Per-stage progress lines for `trustpulse run`.")
+    def progress_logger(_: dg.InitLoggerContext) -> logging.Logger:
+        log = logging.Logger(PROGRESS_LOGGER, logging.DEBUG)
+        log.addHandler(handler)
+        return log
+
+    return progress_logger
+
+
+def _step_estimates(instance: dg.DagsterInstance, job_name: str) -> dict[str, float]:
+    """Seconds each step took in the last successful run of `job_name` (empty: no such run)."""
+    runs = instance.get_runs(dg.RunsFilter(job_name=job_name, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
+    if not runs:
+        return {}
+    stats = instance.get_run_step_stats(runs[0].run_id)
+    return {s.step_key: s.end_time - s.start_time for s in stats if s.start_time and s.end_time}
+
+
+def execute_with_progress(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    say: Callable[[str], None],
+    verbose: bool = False,
+    **kwargs: object,
+) -> dg.ExecuteInProcessResult:
+    """`job.execute_in_process` with a progress line per stage on `say` (Dagster's console logger stays
+    quiet unless `verbose`)."""
+    steps = [node.name for node in job.nodes_in_topological_order]
+    handler = StageProgress(steps, _step_estimates(instance, job.name), say)
+    loggers = {"console": dg.colored_console_logger, PROGRESS_LOGGER: _progress_logger(handler)}
+    console_level = "DEBUG" if verbose else "CRITICAL"
+    run_config = {"loggers": {"console": {"config": {"log_level": console_level}}, PROGRESS_LOGGER: {}}}
+    return job.with_logger_defs(loggers).execute_in_process(
+        instance=instance, raise_on_error=False, run_config=run_config, **kwargs
+    )
 
 
 def ensure_dagster_home(settings: TrustpulseSettings) -> Path:
@@ -47,7 +131,7 @@ class RunReport:
 
 
 # Errors whose message is already the one line a person needs (`file: position: reason`).
-PLAIN_ERRORS = ("DumpParseError", "DumpNotFoundError", "ValueError")
+PLAIN_ERRORS = ("DumpParseError", "DumpNotFoundError", "ValueError", "Failure")
 
 
 def _root_cause(error: SerializableErrorInfo) -> SerializableErrorInfo:
@@ -89,6 +173,20 @@ def _failure_message(result: dg.ExecuteInProcessResult, verbose: bool = False) -
     return "run failed"
 
 
+def _ingest_counts(result: dg.ExecuteInProcessResult) -> str:
+    """'N raw records = kept + duplicates + quarantined (T)' from the run's `mentions` materialisation."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        if materialization.asset_key == dg.AssetKey("mentions"):
+            meta = {k: v.value for k, v in materialization.metadata.items()}
+            return (
+                f"{meta.get('raw_records', 0):,} raw records = {meta.get('kept', 0):,} kept + "
+                f"{meta.get('duplicates', 0):,} duplicates + {meta.get('quarantined', 0):,} quarantined "
+                f"({duration(float(meta.get('seconds', 0.0)))})"
+            )
+    return "ingested"
+
+
 def run_pipeline(
     settings: TrustpulseSettings,
     *,
@@ -120,6 +218,7 @@ def run_pipeline(
             )
             if result.success:
                 report.ingested.append(dump.name)
+                progress(f"[{n}/{total}] {dump.name}: {_ingest_counts(result)}")
             else:
                 report.failed[dump.name] = _failure_message(result, verbose)
                 progress(f"[{n}/{total}] {dump.name}: FAILED: {report.failed[dump.name]}")
@@ -128,10 +227,12 @@ def run_pipeline(
             progress("no new or changed dumps since the last publish: nothing to recompute")
             report.published = True
             return report
-        progress("publishing: sentiment, scores, report, warehouse.duckdb ...")
-        result = defs.resolve_job_def("publish").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=run_config, tags={DUMPS_TAG: signature}
+        started = time.perf_counter()
+        progress("publishing: sentiment, topics, scores, warehouse.duckdb, report ...")
+        result = execute_with_progress(
+            defs.resolve_job_def("publish"), instance, progress, verbose, tags={DUMPS_TAG: signature}
         )
+        progress(f"publish {'done' if result.success else 'FAILED'} in {duration(time.perf_counter() - started)}")
         report.published = result.success
         if not result.success:
             report.failed["<publish>"] = _failure_message(result, verbose)

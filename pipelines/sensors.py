@@ -1,9 +1,7 @@
 """The landing sensor and the weekly schedule.
 
-The sensor keeps one `dumps` partition per file in landing/ (name + content hash): a new or changed
-file gets a partition and an `ingest_dump` run for it alone; a removed or replaced one loses its
-partition. Once every landed dump is ingested and the set of dumps differs from the one last published,
-it requests one `publish` run (sentiment, scores, report, warehouse) for the new state.
+What publishes after an ingest is Dagster's declarative automation (pipelines/catalog.py), not this sensor:
+one refresh of everything downstream once a batch of dumps is ingested, whoever launched the ingest.
 """
 
 from __future__ import annotations
@@ -16,40 +14,61 @@ from pipelines.partitions import DUMPS_TAG, dumps_signature, last_published_sign
 from trustpulse.landing import landed_dumps
 from trustpulse.settings import TrustpulseSettings
 
+LANDING_SENSOR_DESCRIPTION = (
+    "New dumps go into DATA_ROOT/landing/: this sensor keeps one `dumps` partition per file there (file name + "
+    "content hash) and launches an `ingest_dump` run for each new or changed file; a removed or replaced file "
+    "loses its partition. Partitions are not added by hand. Once the batch is ingested, the "
+    "default_automation_condition_sensor refreshes everything downstream in one run; a dump removed without "
+    "a replacement asks for one `publish`."
+)
+SENSOR_INTERVAL_SECONDS = 30
+IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+PARTITION_TAG = "dagster/partition"
+
+
+def _running_partitions(instance: dg.DagsterInstance, keys: list[str]) -> set[str]:
+    """Of `keys`, those with an ingest run queued or running (a hand-added key's run ends with its one-line
+    error instead of Dagster's 'nonexistent partition' traceback; the partition goes on the next tick)."""
+    return {
+        key
+        for key in keys
+        if instance.get_runs(dg.RunsFilter(tags={PARTITION_TAG: key}, statuses=IN_PROGRESS), limit=1)
+    }
+
 
 @dg.sensor(
     jobs=[ingest_dump_job, publish_job],
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description=__doc__,
+    description=LANDING_SENSOR_DESCRIPTION,
 )
 def landing_sensor(context: dg.SensorEvaluationContext, settings: TrustpulseSettings) -> dg.SensorResult:
     current = {d.key for d in landed_dumps(settings.landing_dir)}
     registered = set(context.instance.get_dynamic_partitions(DUMPS.name))
-    added, removed = sorted(current - registered), sorted(registered - current)
-    if added or removed:
-        return dg.SensorResult(
-            dynamic_partitions_requests=[
-                *([DUMPS.build_add_request(added)] if added else []),
-                *([DUMPS.build_delete_request(removed)] if removed else []),
-            ],
-            run_requests=[
-                dg.RunRequest(job_name=ingest_dump_job.name, partition_key=k, run_key=f"ingest-{k}") for k in added
-            ],
-        )
-    pending = sorted(current - context.instance.get_materialized_partitions(dg.AssetKey("mentions")))
-    if pending or not current:
-        return dg.SensorResult(
-            skip_reason=f"waiting for {len(pending)} dump(s) to be ingested" if pending else "landing/ is empty"
-        )
-    signature = dumps_signature(sorted(current))
-    if last_published_signature(context.instance) == signature:
-        return dg.SensorResult(skip_reason="no new dumps since the last publish")
-    # the run key makes Dagster request this publish once, even while it is still running
+    added = sorted(current - registered)
+    stale = sorted(registered - current)
+    removed = [k for k in stale if k not in _running_partitions(context.instance, stale)]
+    if not added and not removed:
+        return dg.SensorResult(skip_reason="landing/ and the dump partitions agree")
+    run_requests = [dg.RunRequest(job_name=ingest_dump_job.name, partition_key=k, run_key=f"ingest-{k}") for k in added]
+    if removed and not added and current:
+        # nothing new to ingest, so automation sees no update: publish the smaller set of dumps once
+        signature = dumps_signature(sorted(current))
+        if last_published_signature(context.instance) != signature:
+            run_requests.append(
+                dg.RunRequest(job_name=publish_job.name, run_key=f"publish-{signature}", tags={DUMPS_TAG: signature})
+            )
     return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(job_name=publish_job.name, run_key=f"publish-{signature}", tags={DUMPS_TAG: signature})
-        ]
+        dynamic_partitions_requests=[
+            *([DUMPS.build_add_request(added)] if added else []),
+            *([DUMPS.build_delete_request(removed)] if removed else []),
+        ],
+        run_requests=run_requests,
     )
 
 
@@ -58,5 +77,6 @@ weekly_report_schedule = dg.ScheduleDefinition(
     job=publish_job,
     cron_schedule="0 7 * * 1",
     execution_timezone="UTC",
-    description="Monday 07:00 UTC: re-score and render the executive report for the week that ended.",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Monday 07:00 UTC: re-score and render the executive report for the week that ended (on by default).",
 )

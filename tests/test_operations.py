@@ -73,21 +73,28 @@ def test_sensor_adds_partitions_only_for_new_or_changed_files(settings):
     assert set(instance.get_dynamic_partitions(DUMPS.name)) == {new_key, *[k for k in keys if k.startswith("b.")]}
 
 
-def test_sensor_requests_one_publish_after_ingest(settings, monkeypatch):
+def test_sensor_leaves_publishing_to_automation_and_publishes_a_removal_once(settings, monkeypatch):
     settings.landing_dir.mkdir(parents=True)
     shutil.copy(FIXTURES / "generic.jsonl", settings.landing_dir / "a.jsonl")
+    shutil.copy(FIXTURES / "reddit_comments.jsonl", settings.landing_dir / "b.jsonl")
     instance = dg.DagsterInstance.ephemeral()
     first = _tick(instance, settings, None)
     _apply(instance, first)
-    key = first.run_requests[0].partition_key
-    monkeypatch.setattr(type(instance), "get_materialized_partitions", lambda self, asset_key, **kw: {key})
-    publish = _tick(instance, settings, first.cursor)
-    (request,) = publish.run_requests
-    assert request.job_name == "publish" and request.tags[DUMPS_TAG] == dumps_signature([key])
-    assert _tick(instance, settings, None).run_requests[0].run_key == request.run_key  # Dagster dedups by key
-    # once a publish of this set of dumps succeeded (here or from `trustpulse run`), nothing more is asked
-    monkeypatch.setattr("pipelines.sensors.last_published_signature", lambda instance: dumps_signature([key]))
-    assert not _tick(instance, settings, None).run_requests
+    keys = sorted(r.partition_key for r in first.run_requests)
+    monkeypatch.setattr(type(instance), "get_materialized_partitions", lambda self, asset_key, **kw: set(keys))
+    assert not _tick(instance, settings, first.cursor).run_requests  # ingested: automation publishes, not the sensor
+    # a dump removed without a replacement: no ingest, so one publish of the smaller set (deduplicated by run key)
+    (settings.landing_dir / "b.jsonl").unlink()
+    removed = _tick(instance, settings, None)
+    (request,) = removed.run_requests
+    (kept,) = [k for k in keys if k.startswith("a.jsonl")]
+    assert request.job_name == "publish" and request.tags[DUMPS_TAG] == dumps_signature([kept])
+    assert request.run_key == f"publish-{dumps_signature([kept])}"
+    # a hand-added partition with a run in progress is left alone until the run ends (its one-line error)
+    instance.add_dynamic_partitions(DUMPS.name, ["typed-by-hand.csv"])
+    monkeypatch.setattr("pipelines.sensors._running_partitions", lambda instance, keys: {"typed-by-hand.csv"})
+    deleted = [k for r in _tick(instance, settings, None).dynamic_partitions_requests for k in r.partition_keys]
+    assert "typed-by-hand.csv" not in deleted
 
 
 def _with(settings: TrustpulseSettings, **changes) -> TrustpulseSettings:
@@ -171,7 +178,10 @@ def test_sentiment_drift_check_compares_with_previous_materialisation(settings):
                 "p_positive": 0.0,
                 "score": 0.0,
                 "model_id": "m",
-            }
+                "scored": True,
+                "not_scored_reason": None,
+            },
+            schema_overrides={"not_scored_reason": pl.String},
         )
         write_parquet_atomic(sentiment, table_path(wh, "mention_sentiment"))
         shares = {k: labels.count(k) / len(labels) for k in set(labels)}
@@ -260,5 +270,5 @@ def test_webserver_graphql_lists_assets_checks_sensor_schedule(tmp_path):
         "mentions_fresh",
     } <= check_names
     repo = data["workspaceOrError"]["locationEntries"][0]["locationOrLoadError"]["repositories"][0]
-    assert [s["name"] for s in repo["sensors"]] == ["landing_sensor"]
+    assert sorted(s["name"] for s in repo["sensors"]) == ["default_automation_condition_sensor", "landing_sensor"]
     assert repo["schedules"] == [{"name": "weekly_report", "cronSchedule": "0 7 * * 1"}]

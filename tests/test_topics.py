@@ -7,16 +7,20 @@ Corpora are generated here (three themes written from templates); the packaged e
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import numpy as np
+import plotly.graph_objects as go
 import polars as pl
 import pytest
 
 from assets.topics import MENTION_TOPICS_SCHEMA, TOPIC_ASSETS, TopicsResource
 from trustpulse.embeddings import Embedder, EmbeddingCache, load_encoder, text_key
+from trustpulse.report import figures
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path, write_parquet_atomic
 from trustpulse.topics import (
@@ -33,6 +37,7 @@ from trustpulse.topics import (
     topic_input,
     topic_trends,
 )
+from trustpulse.topics.labels import _stop_words, handle_words, name_topics, phrases_of
 from trustpulse.topics.model import ExactKnnUMAP, exact_knn
 
 THEMES = {
@@ -421,3 +426,108 @@ def test_exact_knn_is_the_brute_force_cosine_graph() -> None:
     assert (np.diff(distances, axis=1) >= -1e-6).all()
     again, _ = exact_knn(X, 5, chunk=500)
     assert np.array_equal(indices, again)  # the chunking does not change the graph
+
+
+# ---- names an executive can read (issue 17) --------------------------------------------------------
+
+HANDLE_CORPUS = [
+    *[f"@NorthwindAir my refund for order {n} is still pending, https://t.co/a{n}" for n in range(101, 113)],
+    *[f"@LumenMobile the eSIM transfer failed again on my phone {n}" for n in range(201, 213)],
+    *[f"@BrightCart my groceries showed up {n} minutes late, delivery slot missed" for n in range(301, 313)],
+]
+URL_OR_NUMBER = r"https?://|www\.|\d"
+
+
+def test_labels_are_short_phrases_without_handles_links_or_numbers(embedder: Embedder) -> None:
+    prepared = Embedder(cache=embedder.cache, prepare=topic_input)
+    fit = fit_topics(HANDLE_CORPUS, prepared.embed(HANDLE_CORPUS), embed=prepared.embed)
+    labels = fit.info.filter(pl.col("topic_id") != -1)["topic_label"].to_list()
+    assert len(labels) == 3 and len(set(labels)) == 3
+    for label in labels:
+        assert 2 <= len(label.split()) <= 6, label
+        assert "@" not in label and not re.search(URL_OR_NUMBER, label), label
+        # the accounts are named only as @handles: their names never reach a label
+        assert not {"northwindair", "lumenmobile", "brightcart"} & set(label.lower().split()), label
+    by_theme = {label.lower() for label in labels}
+    assert any("refund" in x for x in by_theme) and any("esim" in x or "transfer" in x for x in by_theme)
+    assert any("delivery" in x or "groceries" in x or "slot" in x for x in by_theme)
+    for keywords in fit.info["keywords"].to_list():  # c-TF-IDF reads masked texts too
+        assert not {"northwindair", "lumenmobile", "brightcart", "https", "co"} & set(keywords)
+
+
+def test_phrases_never_hold_a_handle_link_number_or_only_stop_words() -> None:
+    stop = _stop_words()
+    banned = handle_words(["@acme hi", "@bob ok"])
+    found = phrases_of("@acme Acme lost my bag on flight 790, see https://t.co/x1 thanks! the and of", stop, banned)
+    assert "lost my bag" in found and "flight" not in found
+    for key, (surface, _) in found.items():
+        words = key.split()
+        assert 2 <= len(words) <= 6 and not re.search(URL_OR_NUMBER, surface)
+        assert "acme" not in words and not set(words) <= stop, key
+    assert phrases_of("Thank you so much", stop, banned) == {}  # stop words and fillers only
+
+
+def test_naming_is_deterministic(embedder: Embedder) -> None:
+    prepared = Embedder(cache=embedder.cache, prepare=topic_input)
+    X = prepared.embed(HANDLE_CORPUS)
+    topics = np.repeat([0, 1, 2], 12)
+    first = name_topics(HANDLE_CORPUS, topics, X, prepared.embed)
+    assert first == name_topics(HANDLE_CORPUS, topics, X, prepared.embed)
+    runs = [fit_topics(HANDLE_CORPUS, X, embed=prepared.embed) for _ in range(2)]
+    assert runs[0].topics.tolist() == runs[1].topics.tolist() and runs[0].info.equals(runs[1].info)
+
+
+def test_every_mention_is_placed(tmp_path: Path, embedder: Embedder) -> None:
+    """Every kept mention has a row in mention_topics, outliers (-1) kept where the configuration keeps them."""
+    texts, _ = corpus(80)
+    texts += ["completely unrelated: the orchestra played a late symphony", "quantum field theory lecture notes"]
+    _write_mentions(tmp_path, texts)
+    _materialise(tmp_path, refit=True, reduce_outliers=False, min_topic_share=0.0, min_topic_size=5)
+    mentions = pl.read_parquet(tmp_path / "warehouse" / "mentions.parquet")
+    placed = pl.read_parquet(tmp_path / "warehouse" / "mention_topics.parquet")
+    assert placed.height == mentions.height == 242
+    assert sorted(placed["mention_id"].to_list()) == sorted(mentions["mention_id"].to_list())
+    assert placed["topic_id"].null_count() == 0 and placed["topic_label"].null_count() == 0
+    assert placed.filter(pl.col("topic_id") == -1)["topic_label"].unique().to_list() in ([], ["outliers"])
+    # each mention carries its topic's taxonomy entry (null where none fits the topic's centre)
+    topics = pl.read_parquet(tmp_path / "warehouse" / "topics.parquet").select("topic_id", expected="taxonomy_label")
+    joined = placed.join(topics, on="topic_id", how="left")
+    assert joined["topic_taxonomy_label"].eq_missing(joined["expected"]).all()
+
+
+def _report_stub(topics: pl.DataFrame, min_n: int = 5) -> SimpleNamespace:
+    period = SimpleNamespace(title="week of 5 Oct 2026", label="2026-10-05", grain="week")
+    return SimpleNamespace(topics=topics, min_n=min_n, period=period, in_period=lambda df, label=None: df)
+
+
+def _topic_rows(sizes: dict[int, int]) -> pl.DataFrame:
+    rows = []
+    for topic, n in sizes.items():
+        for i in range(n):
+            label = "negative" if i % 3 == 0 else "positive"
+            rows.append(
+                {
+                    "mention_id": f"{topic}-{i}",
+                    "topic_id": topic,
+                    "topic_label": f"Topic {chr(65 + topic)} name",
+                    "label": label,
+                    "taxonomy_label": "customer service",
+                    "period": "2026-10-05",
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def test_small_data_gets_a_sentence_not_one_bubble() -> None:
+    one_topic = figures.topic_map(_report_stub(_topic_rows({0: 36})))[0]
+    assert isinstance(one_topic, str) and "No topic map" in one_topic and "Topic A name" in one_topic
+    too_few = figures.topic_map(_report_stub(_topic_rows({0: 30, 1: 4, 2: 3})))[0]  # one topic with 5+ scored
+    assert isinstance(too_few, str) and "3 topics" in too_few and "1 of them has" in too_few
+    chart, _ = figures.topic_map(_report_stub(_topic_rows({0: 30, 1: 9})))
+    assert isinstance(chart, go.Figure)
+    trace = chart.data[0]
+    assert list(trace.y) == ["Topic B name · customer service", "Topic A name · customer service"]
+    # share negative: 10 of 30 (i % 3 == 0) and 3 of 9; Wilson 95% of 10/30 is 19.2%..51.2% (by hand)
+    assert list(trace.x) == pytest.approx([100 * 3 / 9, 100 * 10 / 30])
+    assert trace.x[1] - trace.error_x.arrayminus[1] == pytest.approx(19.23, abs=0.01)
+    assert trace.x[1] + trace.error_x.array[1] == pytest.approx(51.22, abs=0.01)

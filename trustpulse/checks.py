@@ -34,6 +34,8 @@ def quarantine_share(accounting: pl.DataFrame) -> float:
 
 
 def label_shares(sentiment: pl.DataFrame) -> dict[str, float]:
+    """Share of each label among the scored mentions (a text the model cannot read has no label)."""
+    sentiment = sentiment.filter(pl.col("label").is_not_null())
     if sentiment.is_empty():
         return {}
     counts = sentiment.group_by("label").len()

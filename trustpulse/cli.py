@@ -118,21 +118,49 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    """Start `dagster dev` on the same data root and persistent DAGSTER_HOME as `trustpulse run`."""
+    """Start `dagster dev` (webserver + daemon: sensors, schedule, automation) on the same data root and
+    persistent DAGSTER_HOME as `trustpulse run`, with DATA/reports/ served read-only on loopback beside it so
+    the report's link in the UI opens in a browser."""
     import os
+    import signal
+    import subprocess
 
     from pipelines.runner import ensure_dagster_home
+    from trustpulse.serve import REPORTS_PORT_OFFSET, REPORTS_URL_ENV, serve_reports
     from trustpulse.settings import DATA_ENV_VAR
 
     settings = _settings(args.data)
     home = ensure_dagster_home(settings)
     os.environ[DATA_ENV_VAR] = str(settings.root)
+    port = args.reports_port if args.reports_port is not None else args.port + REPORTS_PORT_OFFSET
+    try:
+        reports = serve_reports(settings.root / "reports", port=port)
+    except OSError as exc:
+        print(f"error: cannot serve the reports on port {port}: {exc} (try --reports-port)", file=sys.stderr)
+        return 2
+    os.environ[REPORTS_URL_ENV] = reports.url
     workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
     dagster = shutil.which("dagster") or str(Path(sys.executable).parent / "dagster")
-    print(f"DAGSTER_HOME={home}  data root={settings.root}  http://127.0.0.1:{args.port}")
-    os.chdir(workspace.parent)
-    os.execv(dagster, [dagster, "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)])
-    return 0  # pragma: no cover - execv does not return
+    print(
+        f"DAGSTER_HOME={home}  data root={settings.root}\n"
+        f"Dagster UI: http://{args.host}:{args.port}   reports: {reports.url}latest.html\n"
+        f"new dumps go into {settings.landing_dir}/ (the landing sensor ingests them, automation publishes)",
+        flush=True,
+    )
+    server = subprocess.Popen(
+        [dagster, "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)], cwd=workspace.parent
+    )
+
+    def stop(signum: int, _frame: object) -> None:
+        server.send_signal(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return server.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        reports.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--data", help="data root (default: $TRUSTPULSE_DATA, else ./data)")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument(
+        "--reports-port", type=int, default=None, help="port serving DATA/reports/ on loopback (default: --port + 1)"
+    )
     ui.set_defaults(func=cmd_ui)
     run.set_defaults(func=cmd_run)
     demo.set_defaults(func=cmd_demo)

@@ -24,6 +24,7 @@ from trustpulse.report.stated import (
     UNANSWERED_NEGATIVE,
     UNDATED,
 )
+from trustpulse.sentiment.languages import NOT_SCORED_LANGUAGE
 
 COMPONENTS = ("ability", "benevolence", "integrity")
 OWNERS_NAMED = 5  # owner accounts named in a sentence before "and N more"
@@ -451,5 +452,12 @@ def coverage(report: Report) -> str:
     if dated.len():
         span = f"Kept mentions run from {dated.min():%d %b %Y} to {dated.max():%d %b %Y}; "
     extra = f"{span}{undated:,} of {total:,} have no date (they count in 'all periods' only)."
+    if "not_scored_reason" in mentions.columns:
+        unread = mentions.filter(pl.col("not_scored_reason") == NOT_SCORED_LANGUAGE).height
+        if unread:
+            extra += (
+                f" {unread:,} are in a language the sentiment model does not read: not scored (left out of sentiment"
+                " and the ability component, never counted as neutral)."
+            )
     headers = ["Dump", "Format", "Raw records", "Kept", "Duplicates", "Quarantined", ""]
     return wrap(table(headers, rows, numeric=(2, 3, 4, 5), total=True) + f'<p class="tp-caption">{h(extra)}</p>')

@@ -150,7 +150,9 @@ def load_report(
         colors=assign_colors([*available_brands(wh), *wh.needs["owner"].drop_nulls().unique().to_list()]),
         min_n=DEFAULT_MIN_KPI_N if min_n is None else int(min_n),
         owners=owners,
-        all_mentions=wh.mentions.select("mention_id", "dump_file", "created_at"),
+        all_mentions=wh.mentions.select("mention_id", "dump_file", "created_at").join(
+            wh.sentiment.select("mention_id", "not_scored_reason"), on="mention_id", how="left"
+        ),
         include_unbranded=every_brand,
         stated=stated,
     )

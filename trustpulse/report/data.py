@@ -29,7 +29,12 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "text": pl.String(),
         "url": pl.String(),
     },
-    "mention_sentiment": {"mention_id": pl.String(), "label": pl.String(), "score": pl.Float64()},
+    "mention_sentiment": {
+        "mention_id": pl.String(),
+        "label": pl.String(),
+        "score": pl.Float64(),
+        "not_scored_reason": pl.String(),  # "language": a text the model cannot read; its label is null
+    },
     "needs_answer": {
         "mention_id": pl.String(),
         "owner": pl.String(),

@@ -18,6 +18,7 @@ from trustpulse.report.kpis import NOT_IN_EXPORT, ZERO_WIDTH_EPS, interval_needs
 from trustpulse.report.periods import describe, infer_grain, is_dated
 from trustpulse.report.stated import ANSWERED, AUDIENCE_MENTIONS, NEEDS_ANSWER
 from trustpulse.report.style import BAD, MUTED, PALETTE, RAMP, band_color
+from trustpulse.scoring.stats import wilson_interval
 
 # A chart, a sentence that replaces it (one period: no chart over time), or None (nothing to show).
 Chart = go.Figure | str | None
@@ -525,11 +526,57 @@ def first_response_buckets(report: Report) -> Chart:
     return fig
 
 
-TOPIC_LABELS_SHOWN = 6
+TOPICS_SHOWN = 15  # topics in the sentiment chart, largest first
+TOPIC_LABEL_CHARS = 60
 
 
-def topic_map(report: Report, min_mentions: int = 20) -> tuple[go.Figure | None, str]:
-    """Topics: size (mentions) x net sentiment. Returns the figure and the window it covers."""
+def _topic_name(label: str, taxonomy: str | None) -> str:
+    """'Refund still pending · pricing and value' (escaped): the topic's phrase and its business category."""
+    name = clip(label, TOPIC_LABEL_CHARS)
+    return h(f"{name} · {taxonomy}" if taxonomy else name)
+
+
+def _topic_taxonomy(topics: pl.DataFrame) -> pl.Expr:
+    """A topic's taxonomy entry: its centroid's (`topic_taxonomy_label`) where the table has it, else the
+    entry most of its mentions map to."""
+    if "topic_taxonomy_label" in topics.columns:
+        return pl.col("topic_taxonomy_label").drop_nulls().first()
+    if "taxonomy_label" in topics.columns:
+        return pl.col("taxonomy_label").drop_nulls().mode().sort().first()
+    return pl.lit(None, dtype=pl.String)
+
+
+def topic_sentiment(report: Report, scope: pl.DataFrame) -> pl.DataFrame:
+    """Per topic (outliers left out): mentions, scored, negative, positive, share negative with its 95%
+    Wilson interval and net sentiment (points); `shown` when it has at least `report.min_n` scored mentions."""
+    per = (
+        scope.group_by("topic_id")
+        .agg(
+            pl.col("topic_label").first(),
+            _topic_taxonomy(scope).alias("taxonomy"),
+            mentions=pl.len(),
+            scored=pl.col("label").is_not_null().sum().cast(pl.Int64),
+            negative=(pl.col("label") == "negative").sum().cast(pl.Int64),
+            positive=(pl.col("label") == "positive").sum().cast(pl.Int64),
+        )
+        .sort("mentions", "topic_id", descending=[True, False])
+    )
+    bounds = [wilson_interval(neg, n) for neg, n in per.select("negative", "scored").iter_rows()]
+    return per.with_columns(
+        share_negative=pl.when(pl.col("scored") > 0).then(pl.col("negative") / pl.col("scored")),
+        negative_low=pl.Series([lo for lo, _ in bounds], dtype=pl.Float64),
+        negative_high=pl.Series([hi for _, hi in bounds], dtype=pl.Float64),
+        net=pl.when(pl.col("scored") > 0).then(100 * (pl.col("positive") - pl.col("negative")) / pl.col("scored")),
+        shown=pl.col("scored") >= report.min_n,
+    )
+
+
+def topic_map(report: Report, min_mentions: int = 20) -> tuple[go.Figure | str | None, str]:
+    """Topics by name (phrase · taxonomy entry): share of negative mentions with a 95% Wilson interval and
+    net sentiment, for the topics with at least `report.min_n` scored audience mentions in the window (the
+    report's period, or all periods when it has fewer than `min_mentions`). Returns the figure and the window.
+
+    A sentence instead of a chart when fewer than two topics have enough mentions: one topic is no map."""
     if report.topics is None:
         return None, ""
     topics = report.topics.filter(pl.col("topic_id") != -1)
@@ -539,54 +586,67 @@ def topic_map(report: Report, min_mentions: int = 20) -> tuple[go.Figure | None,
         scope, window = topics, "all periods"
     if scope.height == 0:
         return None, window
-    per = (
-        scope.group_by("topic_id")
-        .agg(
-            pl.col("topic_label").first(),
-            mentions=pl.len(),
-            scored=pl.col("label").is_not_null().sum(),
-            net=(pl.col("label") == "positive").sum().cast(pl.Int64)
-            - (pl.col("label") == "negative").sum().cast(pl.Int64),
+    per = topic_sentiment(report, scope)
+    shown = per.filter(pl.col("shown")).head(TOPICS_SHOWN)
+    if shown.height < 2:
+        outliers = report.topics.filter(pl.col("topic_id") == -1).height
+        why = (
+            f"No topic map for {h(window)}: {scope.height:,} audience mentions fall into {per.height:,} "
+            f"topic{'s' if per.height != 1 else ''}, and {shown.height} of them "
+            f"{'has' if shown.height == 1 else 'have'} the {report.min_n}+ sentiment-scored mentions a topic "
+            "needs to be compared; a map needs at least two."
         )
-        .with_columns(net=pl.when(pl.col("scored") > 0).then(100 * pl.col("net") / pl.col("scored")).otherwise(0.0))
-        .sort("mentions", descending=True)
-        .head(25)
-    )
-    biggest = max(per["mentions"].max() or 1, 1)
-    log_x = biggest / max(per["mentions"].min() or 1, 1) > 20
-    labels = [h(clip(t, 48)) for t in per["topic_label"].to_list()]
-    # only the largest topics get a printed label (the rest would overlap); every bubble has a hover label
-    shown = [label if rank < TOPIC_LABELS_SHOWN else "" for rank, label in enumerate(labels)]
+        if per.height == 1:
+            why += f" All of them are about “{_topic_name(per['topic_label'][0], per['taxonomy'][0])}”."
+        if outliers:
+            why += f" {outliers:,} mentions fit no topic."
+        return why, window
+    rows = shown.reverse()  # largest at the top
+    names = [_topic_name(t, c) for t, c in rows.select("topic_label", "taxonomy").iter_rows()]
+    share = [100 * v for v in rows["share_negative"].to_list()]
     fig = go.Figure(
         go.Scatter(
-            x=per["mentions"].to_list(),
-            y=per["net"].to_list(),
-            mode="markers+text",
-            text=shown,
-            customdata=labels,
-            textposition="top center",
-            textfont={"size": 11, "color": MUTED},
+            x=share,
+            y=names,
+            mode="markers",
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [100 * hi - v for hi, v in zip(rows["negative_high"], share, strict=True)],
+                "arrayminus": [v - 100 * lo for lo, v in zip(rows["negative_low"], share, strict=True)],
+                "color": MUTED,
+                "thickness": 1.5,
+            },
             marker={
-                "size": per["mentions"].to_list(),
-                "sizemode": "area",
-                "sizeref": 2.0 * biggest / (46.0**2),
-                "sizemin": 5,
-                "color": PALETTE[0],
-                "opacity": 0.7,
+                "size": [8 + 16 * (m / max(rows["mentions"].max(), 1)) ** 0.5 for m in rows["mentions"]],
+                "color": [BAD if (n or 0) < 0 else PALETTE[0] for n in rows["net"].to_list()],
                 "line": {"color": "white", "width": 1},
             },
-            hovertemplate="%{customdata}<br>%{x} mentions, net sentiment %{y:+.0f}<extra></extra>",
+            customdata=rows.select("mentions", "scored", "net").rows(),
+            hovertemplate="%{y}<br><b>%{x:.0f}% negative</b> of %{customdata[1]} scored "
+            "(%{customdata[0]} mentions), net sentiment %{customdata[2]:+.0f}<extra></extra>",
             showlegend=False,
         )
     )
-    fig.add_hline(y=0, line_color=MUTED, line_width=1, line_dash="dot")
     fig.update_layout(
-        title=f"Topics: size × sentiment, {window}",
-        xaxis={"title": "audience mentions", "type": "log" if log_x else "linear"},
-        yaxis={"title": "net sentiment (points)", "range": [-110, 110]},
-        height=440,
+        title=f"Topics: share of negative mentions (95% Wilson interval), {window}",
+        xaxis={"title": "negative mentions (%)", "range": [0, 100], "ticksuffix": "%"},
+        height=max(260, 90 + 34 * rows.height),
+        margin={"l": 320},
     )
     return fig, window
+
+
+def topic_map_caption(report: Report, figure: go.Figure | str | None) -> str:
+    """What the topic chart shows and leaves out (plain text)."""
+    if not isinstance(figure, go.Figure):
+        return ""
+    return (
+        "Each topic is named by a phrase from its own mentions, with the business category its centre is "
+        f"closest to. Bars: 95% Wilson interval of the share of negative mentions; only topics with "
+        f"{report.min_n}+ sentiment-scored audience mentions are shown (largest {TOPICS_SHOWN} at most); "
+        "red dots: more negative than positive mentions. Dot size: mentions."
+    )
 
 
 RISING_NEEDS_TWO_PERIODS = "Rising topics compare each topic's share of mentions between two dated periods"
@@ -621,14 +681,24 @@ def rising_topics(report: Report, limit: int = 10) -> tuple[go.Figure | str | No
             x=rows["change"].to_list(),
             orientation="h",
             marker_color=[PALETTE[1] if r else PALETTE[0] for r in rising],
-            customdata=rows.select("mentions", "share").rows(),
-            hovertemplate="%{y}: <b>%{x:+.1f} pts</b> of mentions (%{customdata[0]} mentions)<extra></extra>",
+            customdata=rows.select("mentions", pl.col("p_value").fill_null(1.0)).rows(),
+            hovertemplate="%{y}: <b>%{x:+.1f} pts</b> of mentions (%{customdata[0]} mentions), "
+            "one-sided p = %{customdata[1]:.3f}<extra></extra>",
         )
     )
     fig.update_layout(
-        title="Growing topics (change in share of mentions; orange: significantly rising)",
+        title="Growing topics: change in share of mentions against the period before (orange: rising)",
         xaxis={"ticksuffix": " pts"},
         height=max(240, 80 + 30 * rows.height),
         margin={"l": 220},
     )
     return fig, str(label)
+
+
+def rising_caption() -> str:
+    """The rising test, as the trends stage applies it (plain text)."""
+    return (
+        "Rising (orange): the topic's share of this period's dated mentions is higher than its share of the "
+        "period before under a one-sided pooled two-proportion z-test (p < 0.05 unless configured otherwise), "
+        "with at least 10 mentions this period (the trends stage's `rising_alpha`, `rising_min_mentions`)."
+    )

@@ -69,7 +69,7 @@ def build_trust_drivers(
         .explode("brand")
         .filter(pl.col("brand").is_not_null())
         .with_columns(period=period_expr("created_at", grain))
-        .with_columns(n_period=pl.len().over("brand", "period"))
+        .with_columns(n_period=pl.col("label").is_not_null().sum().over("brand", "period"))
     )
     need_rows = (
         needs.filter(pl.col("brand").is_not_null())

@@ -122,7 +122,9 @@ def thread_stats(
         .with_columns(period=period_expr("created_at", grain))
         .group_by("brand", "period", "thread_id")
         .agg(
-            pl.len().alias("n_audience"),
+            # ability is net sentiment over the mentions the model scored (a text in a language it cannot
+            # read has no label: it is neither positive, negative nor neutral)
+            pl.col("label").is_not_null().sum().alias("n_audience"),
             (pl.col("label") == "positive").sum().alias("n_positive"),
             (pl.col("label") == "negative").sum().alias("n_negative"),
             pl.col("advocacy").sum().alias("n_advocacy"),

@@ -9,7 +9,9 @@ classification model, mapped onto negative/neutral/positive with ``label_map``.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,9 +29,14 @@ LABELS = ("negative", "neutral", "positive")
 MAX_WINDOW_TOKENS = 128
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ADAPTER_DIR = REPO_ROOT / "models" / "sentiment"
-# Dynamic int8 quantisation of the nn.Linear layers for the default model on CPU: the bench measured dev
-# macro recall 0.7221 (int8) vs 0.7215 (fp32) and 166 vs 138 texts/s (models/sentiment/MODEL_CARD.md).
-DEFAULT_QUANTIZE = True
+# Runtimes. ``onnx-int8`` (default for our model on CPU): static int8 in ONNX Runtime, batch-invariant and the
+# fastest (bench/results/sentiment.json). ``torch-fp32``: plain PyTorch (default for other models, any device).
+# ``torch-int8-dynamic``: the former default, torch dynamic int8, kept only as the bench's reference: its
+# activation scales are computed per batch, so a text's probabilities depend on its batchmates (issue 16).
+RUNTIME_ONNX_INT8 = "onnx-int8"
+RUNTIME_TORCH_FP32 = "torch-fp32"
+RUNTIME_TORCH_INT8_DYNAMIC = "torch-int8-dynamic"
+RUNTIMES = (RUNTIME_ONNX_INT8, RUNTIME_TORCH_FP32, RUNTIME_TORCH_INT8_DYNAMIC)
 
 _SYNONYMS = {
     "negative": "negative",
@@ -91,6 +98,31 @@ def load_base_classifier(base_dir: Path | str | None = None, verify: bool = True
     d = verify_base(base_dir) if verify else Path(base_dir or base_model_dir())
     with quiet_model_loading():
         return AutoModelForSequenceClassification.from_pretrained(str(d), num_labels=3, local_files_only=True)
+
+
+def _pick_runtime(runtime: str | None, quantize: bool | None, ours: bool, device: str) -> str:
+    if runtime is not None:
+        if runtime not in RUNTIMES:
+            raise ModelLoadError(f"unknown sentiment runtime {runtime!r}; expected one of {RUNTIMES}")
+        if runtime != RUNTIME_TORCH_FP32 and device != "cpu":
+            raise ModelLoadError(f"runtime {runtime!r} runs on CPU only; use {RUNTIME_TORCH_FP32!r} on {device!r}")
+        return runtime
+    if quantize is False or device != "cpu":
+        return RUNTIME_TORCH_FP32
+    if ours:
+        return RUNTIME_ONNX_INT8
+    return RUNTIME_TORCH_INT8_DYNAMIC if quantize else RUNTIME_TORCH_FP32
+
+
+def _runtime_intact(directory: Path) -> bool:
+    """A finished build whose model file still has the sha256 recorded at build time."""
+    from trustpulse.sentiment.onnx_runtime import BUILD_FILE, MODEL_FILE
+
+    try:
+        info = json.loads((directory / BUILD_FILE).read_text())
+        return file_sha256(directory / MODEL_FILE) == info["model_sha256"]
+    except (OSError, ValueError, KeyError):
+        return False
 
 
 def _usable_cores() -> int:
@@ -158,13 +190,16 @@ class SentimentModel:
         label_matrix: np.ndarray,
         device: str = "cpu",
         max_window_tokens: int = MAX_WINDOW_TOKENS,
+        runtime: str = RUNTIME_TORCH_FP32,
+        max_positions: int | None = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self._model_id = model_id
         self.label_matrix = label_matrix
         self.device = device
-        max_pos = getattr(model.config, "max_position_embeddings", max_window_tokens)
+        self.runtime = runtime
+        max_pos = max_positions or getattr(getattr(model, "config", None), "max_position_embeddings", max_window_tokens)
         # RoBERTa-style position ids start at padding_idx + 1, so keep a margin of 2.
         self.max_window_tokens = int(min(max_window_tokens, max_pos - 2 if max_pos > 130 else max_pos))
         self._prefix, self._suffix = _special_affixes(tokenizer)
@@ -186,6 +221,8 @@ class SentimentModel:
         num_threads: int | None = None,
         quantize: bool | None = None,
         base_dir: str | os.PathLike[str] | None = None,
+        runtime: str | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
     ) -> SentimentModel:
         """Load a model.
 
@@ -194,12 +231,16 @@ class SentimentModel:
         path / Hugging Face id of any sequence-classification model. With ``HF_HUB_OFFLINE=1`` only
         local files are used. ``label_map`` maps the model's ``id2label`` names to
         negative/neutral/positive (needed when they are not recognisable, e.g. ``LABEL_0``).
-        ``quantize``: dynamic int8 for nn.Linear on CPU; default on for our model, off otherwise.
-        ``num_threads``: torch intra-op threads (process-wide); default = usable CPU cores.
+        ``runtime``: one of ``RUNTIMES``; default ``onnx-int8`` for our model on CPU (built at first use and
+        cached under ``cache_dir``, default ``onnx_runtime.default_cache_root()``), ``torch-fp32`` otherwise.
+        ``quantize``: kept for old callers: ``False`` means ``torch-fp32``; ``True`` on a model other than ours
+        means ``torch-int8-dynamic`` (batch-dependent scales: not for production scoring).
+        ``num_threads``: intra-op threads (torch: process-wide); default = usable CPU cores.
         """
         import torch
 
-        torch.set_num_threads(int(num_threads or _usable_cores()))
+        threads = int(num_threads or _usable_cores())
+        torch.set_num_threads(threads)
 
         name = str(model)
         adapter_dir: Path | None = None
@@ -207,29 +248,66 @@ class SentimentModel:
             adapter_dir = DEFAULT_ADAPTER_DIR
         elif (Path(name) / "adapter_config.json").is_file():
             adapter_dir = Path(name)
+        runtime = _pick_runtime(runtime, quantize, adapter_dir is not None, device)
 
         if adapter_dir is not None:
-            hf_model, tok, model_id = cls._load_adapter(adapter_dir, Path(base_dir) if base_dir else None)
-            default_quant = DEFAULT_QUANTIZE
             matrix = np.eye(3, dtype=np.float32)
             if label_map is not None:
                 matrix = _label_matrix(dict(enumerate(LABELS)), label_map, name)
+            bdir = Path(base_dir) if base_dir else None
+            if runtime == RUNTIME_ONNX_INT8:
+                return cls._load_onnx(adapter_dir, bdir, matrix, threads, cache_dir)
+            hf_model, tok, model_id = cls._load_adapter(adapter_dir, bdir)
         else:
+            if runtime == RUNTIME_ONNX_INT8:
+                raise ModelLoadError(
+                    f"runtime {RUNTIME_ONNX_INT8!r} is built for our adapter models only; use {RUNTIME_TORCH_FP32!r}"
+                )
             hf_model, tok = cls._load_hf(name)
             model_id = name
-            default_quant = False
             id2label = {int(k): v for k, v in hf_model.config.id2label.items()}
             matrix = _label_matrix(id2label, label_map, name)
 
         hf_model.eval()
-        do_quant = default_quant if quantize is None else quantize
-        if do_quant and device == "cpu":
+        if runtime == RUNTIME_TORCH_INT8_DYNAMIC:
             with quiet_model_loading():
                 hf_model = torch.ao.quantization.quantize_dynamic(hf_model, {torch.nn.Linear}, dtype=torch.qint8)
             model_id += "+int8"
         else:
             hf_model.to(device)
-        return cls(hf_model, tok, model_id, matrix, device=device)
+        return cls(hf_model, tok, model_id, matrix, device=device, runtime=runtime)
+
+    @classmethod
+    def _load_onnx(
+        cls,
+        adapter_dir: Path,
+        base_dir: Path | None,
+        matrix: np.ndarray,
+        threads: int,
+        cache_dir: str | os.PathLike[str] | None,
+    ) -> SentimentModel:
+        """Our model in ONNX Runtime (static int8), built once per adapter/base/recipe and cached."""
+        from trustpulse.sentiment import onnx_runtime as ortr
+
+        base = verify_base(base_dir)  # before anything else: never run unverified weights
+        weights = adapter_dir / "adapter_model.safetensors"
+        if not weights.is_file():
+            raise ModelLoadError(
+                f"sentiment adapter not found: {weights} (train it with `python -m trustpulse.sentiment.train`)"
+            )
+        adapter_sha = file_sha256(weights)
+        key = ortr.build_key(adapter_sha, BASE_SHA256)
+        target = Path(cache_dir or ortr.default_cache_root()) / ortr.CACHE_SUBDIR / key
+        if not _runtime_intact(target):
+            shutil.rmtree(target, ignore_errors=True)
+            merged, tok, _ = cls._load_adapter(adapter_dir, base)
+            meta = {"adapter_sha256": adapter_sha, "base_sha256": BASE_SHA256}
+            ortr.build_runtime(merged.eval(), tok, target, key, meta)
+        tok = load_tokenizer(base)
+        session = ortr.OrtClassifier(target / ortr.MODEL_FILE, threads)
+        max_pos = int(json.loads((base / "config.json").read_text()).get("max_position_embeddings", 512))
+        model_id = f"{DEFAULT_MODEL}@{adapter_sha[:8]}+{RUNTIME_ONNX_INT8}.{key[:8]}"
+        return cls(session, tok, model_id, matrix, runtime=RUNTIME_ONNX_INT8, max_positions=max_pos)
 
     @staticmethod
     def _load_adapter(adapter_dir: Path, base_dir: Path | None) -> tuple[Any, Any, str]:
@@ -297,6 +375,13 @@ class SentimentModel:
         return windows, owner, weights, empty
 
     def _forward(self, windows: list[list[int]], batch_size: int, progress: bool) -> np.ndarray:
+        """Softmax probabilities per window; windows are length-sorted and padded per batch.
+
+        With the default runtime (and torch fp32) the padding and the batchmates do not change a window's
+        result: every op is row-wise and padded key positions get an exact zero attention weight.
+        """
+        if self.runtime == RUNTIME_ONNX_INT8:
+            return self._forward_onnx(windows, batch_size, progress)
         import torch
 
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
@@ -319,6 +404,30 @@ class SentimentModel:
                 logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
                 self.forward_calls += 1
                 probs[sel] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return probs
+
+    def _forward_onnx(self, windows: list[list[int]], batch_size: int, progress: bool) -> np.ndarray:
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        order = sorted(range(len(windows)), key=lambda k: len(windows[k]))
+        probs = np.zeros((len(windows), self.label_matrix.shape[0]), dtype=np.float32)
+        starts = range(0, len(order), batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="sentiment", unit="batch")
+        for s in starts:
+            sel = order[s : s + batch_size]
+            width = max(len(windows[k]) for k in sel)
+            ids = np.full((len(sel), width), pad, dtype=np.int64)
+            mask = np.zeros((len(sel), width), dtype=np.int64)
+            for r, k in enumerate(sel):
+                ids[r, : len(windows[k])] = windows[k]
+                mask[r, : len(windows[k])] = 1
+            logits = self.model.logits(ids, mask).astype(np.float64)
+            self.forward_calls += 1
+            logits -= logits.max(axis=1, keepdims=True)
+            e = np.exp(logits)
+            probs[sel] = e / e.sum(axis=1, keepdims=True)
         return probs
 
     def score_texts(self, texts: Sequence[str], batch_size: int = BATCH_SIZE, progress: bool = False) -> pl.DataFrame:

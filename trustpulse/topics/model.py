@@ -9,7 +9,8 @@
   (`method="bertopic"`). Callers fit on a sample of at most `TopicConfig.fit_sample` documents
   (`fit_sample`) and assign the rest to the nearest topic.
 
-Keywords always come from BERTopic's class-based TF-IDF; a topic's label is its top keywords joined.
+Keywords come from BERTopic's class-based TF-IDF on the masked texts (`topic_input`: no account, link or
+number); a topic's label is a short phrase from its own mentions (`trustpulse.topics.labels`).
 Embeddings are precomputed (see `trustpulse.embeddings`) and passed in.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,16 +26,32 @@ import numpy as np
 import polars as pl
 
 from trustpulse.topics.config import TopicConfig
+from trustpulse.topics.labels import TopicName, name_topics
+from trustpulse.topics.text import topic_input
 
 log = logging.getLogger(__name__)
 
+# BERTopic warns on every assignment to a saved model that topic reduction must not follow; trustpulse never
+# reduces topics after assigning, so on a healthy run the warning is noise (every other BERTopic warning stays).
+BERTOPIC_ASSIGNMENT_NOTE = "Using a custom list of topic assignments"
+
+
+class _DropKnownBertopicNote(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return BERTOPIC_ASSIGNMENT_NOTE not in record.getMessage()
+
+
+logging.getLogger("BERTopic").addFilter(_DropKnownBertopicNote())
+
 OUTLIER = -1
 OUTLIER_LABEL = "outliers"
+DEGENERATE_LABEL = "all mentions"  # a corpus with no words to tell topics apart
 TOPIC_INFO_SCHEMA: dict[str, pl.DataType] = {
     "topic_id": pl.Int64(),
     "topic_label": pl.String(),
     "keywords": pl.List(pl.String()),
     "size": pl.Int64(),
+    "phrases": pl.List(pl.String()),  # the label first, then more phrases of the topic (MMR-diverse)
 }
 
 
@@ -229,17 +246,42 @@ def centroid_similarity(topics: np.ndarray, embeddings: np.ndarray) -> np.ndarra
     return np.clip(sims[np.arange(len(topics)), col], 0.0, 1.0)
 
 
-def topic_info(model: Any, config: TopicConfig) -> pl.DataFrame:
-    """One row per topic: id, label (top keywords joined), keywords, size."""
+def topic_keywords(model: Any, config: TopicConfig) -> dict[int, list[str]]:
+    """c-TF-IDF's top words per topic id."""
+    return {int(t): [w for w, _ in (model.get_topic(t) or []) if w][: config.top_n_words] for t in model.topic_sizes_}
+
+
+def topic_info(model: Any, config: TopicConfig, names: dict[int, TopicName] | None = None) -> pl.DataFrame:
+    """One row per topic: id, label, keywords, size, phrases. The label is the topic's name (`names`, from
+    `trustpulse.topics.labels.name_topics`) or, without names, its top keywords joined (benchmarks)."""
     rows, seen = [], set()
+    keywords = topic_keywords(model, config)
     for topic_id, size in sorted(model.topic_sizes_.items()):
-        words = [w for w, _ in (model.get_topic(topic_id) or []) if w][: config.top_n_words]
-        label = OUTLIER_LABEL if topic_id == OUTLIER else ", ".join(words[: config.label_words]) or "misc"
-        if label in seen:  # two topics with the same top words (e.g. one canned reply, two brands)
+        words = keywords[int(topic_id)]
+        name = (names or {}).get(int(topic_id))
+        if topic_id == OUTLIER:
+            label = OUTLIER_LABEL
+        elif name is not None:
+            label = name.label
+        else:
+            label = ", ".join(words[: config.label_words]) or "misc"
+        if label in seen and name is not None:  # two topics named alike: a keyword tells them apart, never an id
+            label = next((f"{label} ({w})" for w in words if f"{label} ({w})" not in seen), f"{label} (more)")
+        elif label in seen:  # two topics with the same top words (e.g. one canned reply, two brands)
             label = f"{label} ({topic_id})"
         seen.add(label)
-        rows.append({"topic_id": int(topic_id), "topic_label": label, "keywords": words, "size": int(size)})
+        phrases = list(name.phrases) if name is not None else []
+        rows.append(
+            {"topic_id": int(topic_id), "topic_label": label, "keywords": words, "size": int(size), "phrases": phrases}
+        )
     return pl.DataFrame(rows, schema=TOPIC_INFO_SCHEMA, orient="row")
+
+
+def packaged_encoder_embed(texts: Sequence[str]) -> np.ndarray:
+    """Embeddings of `texts` from the packaged encoder (loaded once per process)."""
+    from trustpulse.embeddings import load_encoder
+
+    return np.asarray(load_encoder().encode(list(texts)), dtype=np.float32)
 
 
 def _bertopic(config: TopicConfig, reducer: Any, clusterer: Any, vectorizer: Any) -> Any:
@@ -287,14 +329,23 @@ def _reassign_outliers(
     return new
 
 
-def fit_topics(texts: list[str], embeddings: np.ndarray, config: TopicConfig | None = None) -> TopicFit:
-    """Fit on `texts` with their precomputed `embeddings` (one row per text)."""
+def fit_topics(
+    texts: list[str],
+    embeddings: np.ndarray,
+    config: TopicConfig | None = None,
+    embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+    label: bool = True,
+) -> TopicFit:
+    """Fit on `texts` with their precomputed `embeddings` (one row per text). Topics are named from their
+    own mentions' phrases (`trustpulse.topics.labels`) with `embed` (default: the packaged encoder);
+    `label=False` keeps c-TF-IDF keyword labels (benchmarks that only score the partition)."""
     config = config or TopicConfig()
     texts = list(texts)
     n = len(texts)
     if n == 0:
         return TopicFit(None, np.zeros(0, np.int64), np.zeros(0), pl.DataFrame(schema=TOPIC_INFO_SCHEMA), "empty")
     embeddings = np.asarray(embeddings, dtype=np.float32)
+    raw_texts, texts = texts, [topic_input(t) for t in texts]  # keywords never name an account or a link
     reducer, clusterer, method = _components(config, embeddings)
     model = None
     for permissive in (False, True):
@@ -311,7 +362,7 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, config: TopicConfig | N
     if model is None:
         topics = np.zeros(n, np.int64)
         info = pl.DataFrame(
-            [{"topic_id": 0, "topic_label": "misc", "keywords": [], "size": n}],
+            [{"topic_id": 0, "topic_label": DEGENERATE_LABEL, "keywords": [], "size": n, "phrases": []}],
             schema=TOPIC_INFO_SCHEMA,
             orient="row",
         )
@@ -322,7 +373,7 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, config: TopicConfig | N
         # HDBSCAN found no dense region at all: cluster as a small corpus would be, rather than
         # calling every mention an outlier
         log.info("HDBSCAN found no topic in %d documents; falling back to KMeans", n)
-        return fit_topics(texts, embeddings, replace(config, small_corpus=n + 1))
+        return fit_topics(raw_texts, embeddings, replace(config, small_corpus=n + 1), embed, label)
     clustered = topics != OUTLIER  # placed by the clusterer itself
     n_outliers = int((~clustered).sum())
     if config.reduce_outliers and method == "bertopic":
@@ -342,4 +393,8 @@ def fit_topics(texts: list[str], embeddings: np.ndarray, config: TopicConfig | N
         "outliers_before_reduction": n_outliers,
         "outliers": int((topics == OUTLIER).sum()),
     }
-    return TopicFit(model, topics, probabilities, topic_info(model, config), method, stats)
+    names = None
+    if label:
+        keywords = topic_keywords(model, config)
+        names = name_topics(raw_texts, topics, embeddings, embed or packaged_encoder_embed, keywords, OUTLIER)
+    return TopicFit(model, topics, probabilities, topic_info(model, config, names), method, stats)

@@ -105,6 +105,13 @@ def save_topics(fit: TopicFit, texts: list[str], directory: Path, config: TopicC
     return directory / version
 
 
+def _with_phrases(info: pl.DataFrame) -> pl.DataFrame:
+    """A model saved before topics had phrases: an empty list each."""
+    if "phrases" in info.columns:
+        return info
+    return info.with_columns(phrases=pl.lit([], dtype=pl.List(pl.String)))
+
+
 def load_topics(directory: Path, embedding_model: Any | None = None) -> SavedTopics | None:
     """The current saved model, or None when there is none."""
     pointer = directory / "CURRENT"
@@ -124,7 +131,7 @@ def load_topics(directory: Path, embedding_model: Any | None = None) -> SavedTop
             model = BERTopic.load(str(path / "bertopic"), embedding_model=embedding_model)
     return SavedTopics(
         model=model,
-        info=pl.read_parquet(path / "topics.parquet").cast(TOPIC_INFO_SCHEMA),
+        info=_with_phrases(pl.read_parquet(path / "topics.parquet")).cast(TOPIC_INFO_SCHEMA),
         assignments=pl.read_parquet(path / "assignments.parquet").cast(ASSIGNMENT_SCHEMA),
         manifest=manifest,
         path=path,

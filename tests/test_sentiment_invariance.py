@@ -1,0 +1,204 @@
+"""Issue 16: a text's sentiment does not depend on its batchmates, their order, the batch size or the padding;
+the CLI scores a line alone as in a file; the ONNX build is reproducible; the language rule."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+pytest.importorskip("onnxruntime")
+torch = pytest.importorskip("torch")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from assets.sentiment import SENTIMENT_SCHEMA, score_mentions_sentiment  # noqa: E402
+from trustpulse.sentiment.cache import SentimentCache  # noqa: E402
+from trustpulse.sentiment.languages import NOT_SCORED_LANGUAGE, readable  # noqa: E402
+from trustpulse.sentiment.model import RUNTIME_ONNX_INT8, SentimentModel  # noqa: E402
+from trustpulse.sentiment.onnx_runtime import BUILD_FILE, CACHE_SUBDIR, MODEL_FILE  # noqa: E402
+
+TOLERANCE = 1e-6
+PROB_COLS = ["p_negative", "p_neutral", "p_positive"]
+ISSUE_LINE = "@76328 I really hope you all change but I'm sure you won't!"
+POOL = [
+    ISSUE_LINE,
+    "I love this phone, the battery is amazing!",
+    "Worst customer service ever. I hate them.",
+    "The store opens at 9am on Monday.",
+    "@delta my flight was cancelled and nobody answers the phone http://t.co/x",
+    "ok",
+    "Great post Amber… Thanks for a great post!",
+    "Not bad at all, though the app crashes sometimes 😕",
+    " ".join(f"Sentence {i} says the brand's support was slow but polite." for i in range(40)),  # > 128 tokens
+    "",
+]
+TEXT = st.one_of(
+    st.sampled_from(POOL),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=0, max_size=80),
+)
+
+
+@pytest.fixture(scope="module")
+def onnx_model() -> SentimentModel:
+    """The default model in the default runtime (built into the user cache on first use)."""
+    model = SentimentModel.load(num_threads=1)
+    assert model.runtime == RUNTIME_ONNX_INT8
+    return model
+
+
+@pytest.fixture(scope="module")
+def tiny_torch(tmp_path_factory: pytest.TempPathFactory) -> SentimentModel:
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from trustpulse.sentiment.model import load_tokenizer
+
+    torch.manual_seed(1)
+    tok = load_tokenizer()
+    cfg = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=3,
+    )
+    d = tmp_path_factory.mktemp("tiny-bert-inv")
+    BertForSequenceClassification(cfg).save_pretrained(d)
+    tok.save_pretrained(d)
+    return SentimentModel.load(str(d), label_map={"LABEL_0": "negative", "LABEL_1": "neutral", "LABEL_2": "positive"})
+
+
+def _probs(df: pl.DataFrame) -> np.ndarray:
+    return df.select(PROB_COLS).to_numpy()
+
+
+def _check_invariance(model: SentimentModel, alone: dict[str, np.ndarray], texts: list[str], batch_size: int) -> None:
+    for t in texts:
+        if t not in alone:
+            alone[t] = _probs(model.score_texts([t], batch_size=1))[0]
+    got = _probs(model.score_texts(texts, batch_size=batch_size))
+    want = np.stack([alone[t] for t in texts])
+    np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)
+
+
+_ALONE_ONNX: dict[str, np.ndarray] = {}
+_ALONE_TORCH: dict[str, np.ndarray] = {}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(TEXT, min_size=1, max_size=10), batch_size=st.integers(1, 9), seed=st.integers(0, 2**16))
+def test_onnx_probabilities_do_not_depend_on_batch(
+    onnx_model: SentimentModel, texts: list[str], batch_size: int, seed: int
+) -> None:
+    """Any batch, any order, any batch size (so any padding): each text's probabilities = scored alone."""
+    texts = [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))]
+    _check_invariance(onnx_model, _ALONE_ONNX, texts, batch_size)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(TEXT, min_size=1, max_size=10), batch_size=st.integers(1, 9))
+def test_torch_fp32_probabilities_do_not_depend_on_batch(
+    tiny_torch: SentimentModel, texts: list[str], batch_size: int
+) -> None:
+    """The torch fp32 runtime (any Hugging Face model, e.g. a multilingual one) is batch-invariant too."""
+    _check_invariance(tiny_torch, _ALONE_TORCH, texts, batch_size)
+
+
+def test_issue_line_alone_and_among_others(onnx_model: SentimentModel) -> None:
+    alone = _probs(onnx_model.score_texts([ISSUE_LINE]))[0]
+    others = ["first other line, quite long, about a delayed parcel and a refund", ISSUE_LINE, "and another"]
+    for batch_size in (1, 2, 3, 64):
+        np.testing.assert_allclose(_probs(onnx_model.score_texts(others, batch_size=batch_size))[1], alone, atol=0)
+
+
+def _cli_rows(path: Path, capsys: pytest.CaptureFixture[str]) -> list[list[str]]:
+    from trustpulse.cli import main
+
+    assert main(["sentiment", str(path)]) == 0
+    return list(csv.reader(io.StringIO(capsys.readouterr().out)))
+
+
+def test_cli_scores_each_line_alone_as_in_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [ISSUE_LINE, "Thanks @Liz I absolutely agree with you", "the delivery was late again", POOL[8]]
+    both = tmp_path / "all.txt"
+    both.write_text("\n".join(lines) + "\n")
+    in_file = _cli_rows(both, capsys)
+    assert in_file[0] == ["label", "score", "p_negative", "p_neutral", "p_positive"]
+    assert len(in_file) == len(lines) + 1
+    for i, line in enumerate(lines):
+        one = tmp_path / f"line{i}.txt"
+        one.write_text(line + "\n")
+        alone = _cli_rows(one, capsys)
+        assert alone[1] == in_file[i + 1], (line, alone[1], in_file[i + 1])
+
+
+def test_rebuilt_cache_gives_the_same_model_and_probabilities(onnx_model: SentimentModel, tmp_path: Path) -> None:
+    """A fresh build (another cache directory) is byte-identical and scores identically."""
+    rebuilt = SentimentModel.load(num_threads=1, cache_dir=tmp_path)
+    assert rebuilt.model_id == onnx_model.model_id
+    (built,) = (tmp_path / CACHE_SUBDIR).iterdir()
+    assert (built / MODEL_FILE).is_file() and (built / BUILD_FILE).is_file()
+    assert (built / MODEL_FILE).read_bytes() == Path(onnx_model.model.path).read_bytes()
+    texts = [t for t in POOL if t]
+    np.testing.assert_array_equal(_probs(rebuilt.score_texts(texts)), _probs(onnx_model.score_texts(texts)))
+    # A damaged cached file is detected and rebuilt, not used.
+    (built / MODEL_FILE).write_bytes(b"broken")
+    again = SentimentModel.load(num_threads=1, cache_dir=tmp_path)
+    np.testing.assert_array_equal(_probs(again.score_texts(texts)), _probs(onnx_model.score_texts(texts)))
+
+
+# ------------------------------------------------------------------------------ languages
+def test_language_rule() -> None:
+    langs = pl.Series("lang", ["en", "de", "ja", "und", None, "EN", ""])
+    assert readable(langs).to_list() == [True, False, False, True, True, True, True]
+    assert readable(langs, ["en", "de"]).to_list() == [True, True, False, True, True, True, True]
+    assert readable(langs, []).all()
+
+
+class _Counting:
+    def __init__(self, model: SentimentModel) -> None:
+        self.model, self.model_id, self.seen = model, model.model_id, []
+
+    def score_texts(self, texts, batch_size=64, progress=False):  # type: ignore[no-untyped-def]
+        self.seen.extend(texts)
+        return self.model.score_texts(texts, batch_size=batch_size, progress=progress)
+
+
+def test_other_languages_are_marked_not_scored(tiny_torch: SentimentModel, tmp_path: Path) -> None:
+    mentions = pl.DataFrame(
+        {
+            "mention_id": ["a", "b", "c", "d", "e"],
+            "text": [
+                "Great service, thank you!",
+                "Der Kundendienst ist eine Katastrophe, nie wieder!",
+                "最悪のサービスです。二度と使いません。",
+                "ok",
+                "Terrible support again",
+            ],
+            "lang": ["en", "de", "ja", "und", "en"],
+        }
+    )
+    counting = _Counting(tiny_torch)
+    out = score_mentions_sentiment(mentions, counting, SentimentCache(tmp_path / "s"))  # type: ignore[arg-type]
+    assert out.schema == pl.Schema(SENTIMENT_SCHEMA)
+    assert out["mention_id"].to_list() == ["a", "b", "c", "d", "e"]
+    assert out["scored"].to_list() == [True, False, False, True, True]
+    assert out["not_scored_reason"].to_list() == [None, NOT_SCORED_LANGUAGE, NOT_SCORED_LANGUAGE, None, None]
+    skipped = out.filter(~pl.col("scored"))
+    assert skipped.select("label", "score", *PROB_COLS).null_count().row(0) == (2,) * 5
+    assert sorted(counting.seen) == sorted(["Great service, thank you!", "ok", "Terrible support again"])
+    alone = tiny_torch.score_texts(["Terrible support again"])
+    assert out.filter(pl.col("mention_id") == "e")["score"][0] == pytest.approx(alone["score"][0], abs=TOLERANCE)
+    # A multilingual model: languages=[] scores everything.
+    every = score_mentions_sentiment(mentions, tiny_torch, SentimentCache(tmp_path / "m"), languages=[])
+    assert every["scored"].all() and every["label"].null_count() == 0
+    # Without a lang column (older tables) every mention is scored.
+    assert score_mentions_sentiment(mentions.drop("lang"), tiny_torch, SentimentCache(tmp_path / "n"))["scored"].all()
