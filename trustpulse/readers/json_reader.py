@@ -141,21 +141,17 @@ def _v2_record(tweet: dict, users: dict[str, dict], tweets: dict[str, dict]) -> 
         original = retweeted if "text" in retweeted else tweets.get(id_value(retweeted.get("id"))[0] or "", {})
         original_author = _dict(original.get("author")) or users.get(text_value(original.get("author_id")) or "", {})
         text = _retweet_text(text, _v2_full_text(original) if original else None, original_author.get("username"))
-    record = {
-        "kind": "message",
-        "native_id": tweet_id,
-        "thread_native_id": id_value(tweet.get("conversation_id"))[0],
-        "parent_native_id": parent_id,
-        "author_handle": username or author_id,
-        "author_name": text_value(author.get("name")),
-        "created_at_raw": time_value(tweet.get("created_at")),
-        "text": text,
-        "platform": "twitter",
-        "url": _status_url(username, tweet_id),
-    }
-    if notes:
-        record["reader_note"] = "; ".join(notes)
-    return record
+    return _tweet_record(
+        tweet_id,
+        id_value(tweet.get("conversation_id"))[0],
+        parent_id,
+        username,
+        author_id,
+        text_value(author.get("name")),
+        time_value(tweet.get("created_at")),
+        text,
+        notes,
+    )
 
 
 def _v1_full_text(status: dict) -> str | None:
@@ -184,14 +180,40 @@ def _v1_record(status: dict) -> dict:
     user_id = text_value(user.get("id_str")) or id_value(user.get("id"))[0]
     if username is None and user_id:
         notes.append(MISSING_USERNAME_NOTE.format(author_id=user_id))
+    return _tweet_record(
+        tweet_id,
+        None,
+        parent_id,
+        username,
+        user_id,
+        text_value(user.get("name")),
+        time_value(status.get("created_at")),
+        text,
+        notes,
+    )
+
+
+def _tweet_record(
+    tweet_id: str | None,
+    thread_id: str | None,
+    parent_id: str | None,
+    username: str | None,
+    author_id: str | None,
+    author_name: str | None,
+    created_at: str | None,
+    text: str | None,
+    notes: list[str],
+) -> dict:
+    """A tweet as a raw record, whichever API version it came from: the author is the username when the
+    file has it (the numeric id only as a last resort, with a note)."""
     record = {
         "kind": "message",
         "native_id": tweet_id,
-        "thread_native_id": None,
+        "thread_native_id": thread_id,
         "parent_native_id": parent_id,
-        "author_handle": username or user_id,
-        "author_name": text_value(user.get("name")),
-        "created_at_raw": time_value(status.get("created_at")),
+        "author_handle": username or author_id,
+        "author_name": author_name,
+        "created_at_raw": created_at,
         "text": text,
         "platform": "twitter",
         "url": _status_url(username, tweet_id),

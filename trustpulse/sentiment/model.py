@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -380,36 +380,31 @@ class SentimentModel:
         With the default runtime (and torch fp32) the padding and the batchmates do not change a window's
         result: every op is row-wise and padded key positions get an exact zero attention weight.
         """
+        probs = np.zeros((len(windows), self.label_matrix.shape[0]), dtype=np.float32)
         if self.runtime == RUNTIME_ONNX_INT8:
-            return self._forward_onnx(windows, batch_size, progress)
+            for sel, ids, mask in self._padded_batches(windows, batch_size, progress):
+                logits = self.model.logits(ids, mask).astype(np.float64)
+                self.forward_calls += 1
+                logits -= logits.max(axis=1, keepdims=True)
+                e = np.exp(logits)
+                probs[sel] = e / e.sum(axis=1, keepdims=True)
+            return probs
         import torch
 
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        order = sorted(range(len(windows)), key=lambda k: len(windows[k]))
-        probs = np.zeros((len(windows), self.label_matrix.shape[0]), dtype=np.float32)
-        starts = range(0, len(order), batch_size)
-        if progress:
-            from tqdm.auto import tqdm
-
-            starts = tqdm(starts, desc="sentiment", unit="batch")
         with torch.inference_mode():
-            for s in starts:
-                sel = order[s : s + batch_size]
-                width = max(len(windows[k]) for k in sel)
-                ids = torch.full((len(sel), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(sel), width), dtype=torch.long)
-                for r, k in enumerate(sel):
-                    ids[r, : len(windows[k])] = torch.tensor(windows[k], dtype=torch.long)
-                    mask[r, : len(windows[k])] = 1
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            for sel, ids, mask in self._padded_batches(windows, batch_size, progress):
+                ids_t, mask_t = torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device)
+                logits = self.model(input_ids=ids_t, attention_mask=mask_t).logits
                 self.forward_calls += 1
                 probs[sel] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         return probs
 
-    def _forward_onnx(self, windows: list[list[int]], batch_size: int, progress: bool) -> np.ndarray:
+    def _padded_batches(
+        self, windows: list[list[int]], batch_size: int, progress: bool
+    ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+        """(rows, token ids, attention mask) per batch of windows of similar length (fewer pad tokens)."""
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         order = sorted(range(len(windows)), key=lambda k: len(windows[k]))
-        probs = np.zeros((len(windows), self.label_matrix.shape[0]), dtype=np.float32)
         starts = range(0, len(order), batch_size)
         if progress:
             from tqdm.auto import tqdm
@@ -423,12 +418,7 @@ class SentimentModel:
             for r, k in enumerate(sel):
                 ids[r, : len(windows[k])] = windows[k]
                 mask[r, : len(windows[k])] = 1
-            logits = self.model.logits(ids, mask).astype(np.float64)
-            self.forward_calls += 1
-            logits -= logits.max(axis=1, keepdims=True)
-            e = np.exp(logits)
-            probs[sel] = e / e.sum(axis=1, keepdims=True)
-        return probs
+            yield sel, ids, mask
 
     def score_texts(self, texts: Sequence[str], batch_size: int = BATCH_SIZE, progress: bool = False) -> pl.DataFrame:
         """Score texts; one row per input, in input order.
