@@ -145,6 +145,20 @@ def _drop_conflicting_ids(rows: list[dict], texts: list[str]) -> list[str]:
     ]
 
 
+def _name_unnamed_owners(
+    rows: list[dict], is_owner: list[bool], authors: list[str | None], handles: list[str | None], thread_ids: list[str]
+) -> None:
+    """An owner row without a name (a page that does not say who wrote the post) is named after the owner who
+    signs in the same thread (the post's author answering as "Phil Whelan"), else after its page: the
+    conversation then has an owner to talk to, and two blogs' authors are never merged. In place."""
+    named = {thread_ids[i]: (authors[i], handles[i]) for i in range(len(rows)) if is_owner[i] and authors[i]}
+    for i, r in enumerate(rows):
+        if is_owner[i] and not authors[i]:
+            name, handle = named.get(thread_ids[i]) or (f"author of {r['dump_file']}", None)
+            authors[i] = name
+            handles[i] = handle or f"post author of {r['dump_file']}:{thread_ids[i]}"
+
+
 def _answering_accounts(rows: list[dict], roots: list[str | None]) -> set[str]:
     """Accounts that answer people addressing them (X, Reddit): owners found without configuration."""
     return answering_accounts({**r, "_thread": roots[i]} for i, r in enumerate(rows) if r["platform"] != "blog")
@@ -373,6 +387,7 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
         readable_handle = handle if handle and not (handle.isdigit() and r["author_name"]) else None
         authors.append(handle if owner and handle else r["_author"] or readable_handle or r["author_name"] or handle)
         handles.append(r["author_handle"] or r["_handle"] or r["author_name"])
+    _name_unnamed_owners(rows, is_owner, authors, handles, thread_ids)
     for r in rows:
         if r["_parent_row"] is not None:
             parent_ids.append(mention_ids[r["_parent_row"]])

@@ -150,3 +150,20 @@ def test_accounts_that_answer_people_are_owners_without_configuration(tmp_path: 
     mentions, scores = _scored(path, tmp_path, NO_BRANDS)
     assert mentions.filter(pl.col("is_owner"))["author"].unique().to_list() == ["NorthCare"]
     assert sorted(scores.needs_answer["owner"].to_list()) == ["NorthCare"] * 3
+
+
+def test_a_blog_whose_page_names_its_author_only_in_a_reply(tmp_path: Path):
+    """Phil Whelan's post (front matter, no byline): the author is the `bypostauthor` commenter, so the three
+    readers' questions are his to answer; he answered Chandra's, 40 minutes later (9:32 -> 10:12)."""
+    mentions, scores = _scored(FIXTURES / "pages" / "philwhelan_front_matter_comments.md", tmp_path, NO_BRANDS)
+    post = mentions.filter(pl.col("position") == 0).row(0, named=True)
+    assert post["author"] == "Phil Whelan" and post["is_owner"]
+    assert str(post["created_at"]) == "2011-01-22 02:58:00+00:00"  # front matter: 18:58 at UTC-8
+    assert not post["text"].startswith("---")
+    needs = scores.needs_answer.join(mentions.select("mention_id", "author"), on="mention_id")
+    assert sorted(needs.select("author", "owner", "answered").rows()) == [
+        ("Chandra Shekher Gupta", "Phil Whelan", True),
+        ("Kevin Rood", "Phil Whelan", False),
+        ("rashm", "Phil Whelan", False),
+    ]
+    assert needs.filter(pl.col("answered"))["first_response_minutes"].to_list() == [40.0]

@@ -333,6 +333,27 @@ def _read_disqus(html: str, file: str) -> Iterator[dict]:
         yield _comment_record(comment, comment.extra.get("thread_native_id"), None)
 
 
+FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(?P<yaml>.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
+FRONT_MATTER_MAX_CHARS = 8192
+
+
+def split_front_matter(page: str) -> tuple[dict, str]:
+    """A static-site page's YAML front matter (Jekyll, Hugo: `---\ntitle: ...\ndate: ...\n---`) and the page
+    without it; its lines become blank lines, so source line numbers stay right."""
+    match = FRONT_MATTER.match(page[:FRONT_MATTER_MAX_CHARS])
+    if not match:
+        return {}, page
+    import yaml
+
+    try:
+        meta = yaml.safe_load(match.group("yaml"))
+    except yaml.YAMLError:
+        return {}, page
+    if not isinstance(meta, dict):
+        return {}, page
+    return meta, "\n" * match.group(0).count("\n") + page[match.end() :]
+
+
 def read_html(html: str, thread_key: str) -> Iterator[dict]:
     """Records of one page: the article (`native_id` "post") and every comment, replies linked to parents.
 
@@ -341,6 +362,7 @@ def read_html(html: str, thread_key: str) -> Iterator[dict]:
     if _is_disqus_export(html):
         yield from _read_disqus(html, thread_key)
         return
+    front, html = split_front_matter(html)
     root = _parse_html(html, thread_key)
     # the strongest signal the page gives: comment ids or microdata, then JSON-LD, then bare .comment blocks
     comment_elements = find_comment_elements(root)
@@ -357,6 +379,12 @@ def read_html(html: str, thread_key: str) -> Iterator[dict]:
     if post is not None:
         if not comments:
             post["reader_note"] = NO_COMMENT_STRUCTURE_NOTE
+        # the front matter says it exactly (time and zone); the page's own date is often only a day
+        if front.get("date") is not None:
+            date = front["date"]
+            post["created_at_raw"] = date.isoformat() if hasattr(date, "isoformat") else str(date)
+        if front.get("author") and isinstance(front["author"], str):
+            post["author_name"] = front["author"]
         yield post
     for comment in comments:
         record = _comment_record(comment, POST_ID, page_url)

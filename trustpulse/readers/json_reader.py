@@ -129,7 +129,12 @@ def _v2_record(tweet: dict, users: dict[str, dict], tweets: dict[str, dict]) -> 
     tweet_id, id_note = id_value(tweet.get("id"))
     author_id, author_note = id_value(tweet.get("author_id"))
     notes += [note for note in (id_note, author_note) if note]
-    author = _dict(tweet.get("author")) or users.get(author_id or "", {})
+    # the author: twarc2's inlined `author`, the response's `includes.users`, or an `includes` a tool left on
+    # the tweet itself (one tweet per line, each with its own expansions)
+    own_users = {
+        text_value(u.get("id")): u for u in _dict(tweet.get("includes")).get("users") or [] if isinstance(u, dict)
+    }
+    author = _dict(tweet.get("author")) or users.get(author_id or "", {}) or own_users.get(author_id or "", {})
     username = text_value(author.get("username"))
     if username is None and author_id:
         notes.append(MISSING_USERNAME_NOTE.format(author_id=author_id))
