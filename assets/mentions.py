@@ -71,6 +71,8 @@ DUPLICATE_SCHEMA: dict[str, pl.DataType] = {
     "similarity": pl.Float64(),
 }
 GLOBAL_ID_PLATFORMS = ("twitter", "reddit")  # native ids unique across dumps
+# platforms where people are known by their @handle
+HANDLE_PLATFORMS = ("twitter", "reddit", "instagram", "tiktok", "threads", "bluesky", "mastodon", "support")
 PLAIN_TEXT_PLATFORMS = ("twitter", "reddit", "support")  # text is never HTML there
 
 
@@ -381,11 +383,17 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
         )
         is_owner.append(bool(owner))
         owner_brand.append(brand)
-        # an account's handle names it the same way in every export (display names vary); a numeric id is
-        # no name a person reads, so there the display name wins for the audience
+        # where people are known by @handle (X, Reddit, ...) the handle names an account the same way in every
+        # export (display names vary); elsewhere (blogs, Disqus, YouTube) the display name is what people read,
+        # and the handle may be an internal id ("facebook-1787732238"). A bare numeric id never wins a name.
         handle = r["author_handle"]
         readable_handle = handle if handle and not (handle.isdigit() and r["author_name"]) else None
-        authors.append(handle if owner and handle else r["_author"] or readable_handle or r["author_name"] or handle)
+        by_handle = r["platform"] in HANDLE_PLATFORMS
+        authors.append(
+            handle
+            if owner and handle and by_handle
+            else r["_author"] or (readable_handle if by_handle else r["author_name"]) or r["author_name"] or handle
+        )
         handles.append(r["author_handle"] or r["_handle"] or r["author_name"])
     _name_unnamed_owners(rows, is_owner, authors, handles, thread_ids)
     for r in rows:

@@ -240,3 +240,34 @@ def test_two_reddit_replies_with_the_same_words_are_two_mentions(settings, book)
     assert cleaned.mentions.height == 6 and cleaned.duplicates.height == 0
     assert cleaned.quarantine["reason"].to_list() == ["deleted: comment body is [deleted]"]
     assert cleaned.mentions.filter(pl.col("author") == "WindyCheck")["text"].to_list().count("test comment") == 2
+
+
+def test_youtube_comment_thread_replies_are_read_and_counted():
+    source = DumpSource(REAL / "youtube_comment_thread.json")
+    fmt = detect_format(source)
+    raw = pl.concat(list(read_dump(source, fmt)))
+    assert count_file_records(source, fmt) == raw.height == 2
+    rows = {r["author_name"]: r for r in raw.iter_rows(named=True)}
+    joko = rows["Joko Prabowo"]
+    assert joko["text"] == "@Sugyono Saja betul om" and joko["created_at_raw"] == "2019-12-31T12:23:28.000Z"
+    assert joko["parent_native_id"] == "Ugw1hpNW--cMCwhG-wJ4AaABAg" and joko["platform"] == "youtube"
+    assert rows["Sugyono Saja"]["text"] == "Bikin burung laen drop. Suara kasar dan kerras"
+
+
+def test_tweets_with_their_own_includes_get_usernames():
+    raw = pl.concat(list(read_dump(DumpSource(REAL / "twitterdev_tweets_own_includes.jsonl"), "jsonl")))
+    assert raw["author_handle"].to_list() == ["TwitterDev"] * 4
+    assert raw["reader_note"].is_null().all()
+
+
+def test_an_unknown_shape_with_texts_inside_shows_as_a_gap(tmp_path: Path):
+    """An object we cannot read, holding three comments: the reader keeps one record (quarantined), the
+    structural count says three, so the accounting shows two unread instead of 'balanced'."""
+    path = tmp_path / "forum.json"
+    path.write_text(
+        '{"forum": "x", "posts": [{"message": "first"}, {"message": "second", "replies": [{"message": "third"}]}]}'
+    )
+    source = DumpSource(path)
+    records = list(read_dump(source, detect_format(source)))
+    assert sum(frame.height for frame in records) == 1
+    assert count_file_records(source, detect_format(source)) == 3

@@ -167,3 +167,14 @@ def test_a_blog_whose_page_names_its_author_only_in_a_reply(tmp_path: Path):
         ("rashm", "Phil Whelan", False),
     ]
     assert needs.filter(pl.col("answered"))["first_response_minutes"].to_list() == [40.0]
+
+
+def test_disqus_people_by_name_spam_and_a_malformed_date_quarantined(tmp_path: Path):
+    settings = _settings(tmp_path)
+    cleaned = clean_dump(
+        read_raw(FIXTURES / "pages" / "disqus_export_remark42.xml", settings), settings, NO_BRANDS, b"k"
+    )
+    assert cleaned.mentions["author"].to_list() == ["Alexander Blah", "mikhail", "No Username", "Blah Noname"]
+    reasons = sorted(cleaned.quarantine["reason"].to_list())
+    assert reasons[0].startswith("bad_value: created_at '2011-x09-30T22:48:43Z' is not a date")
+    assert reasons[1] == "spam: Disqus marks this post isSpam"

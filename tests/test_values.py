@@ -39,11 +39,18 @@ def test_epoch_numbers_in_any_unit_and_bad_values_named():
     # 1709287200 s = 2024-03-01 10:00 UTC, given in s, ms, µs and ns
     stamps = parse_timestamps(["1709287200", "1709287200000", "1709287200000000", "1709287200000000000"])
     assert stamps.times == [_utc(2024, 3, 1, 10)] * 4
-    bad = parse_timestamps(["99999999999999999999999", "31/31/2020", "3. März 2015 um 10:15"])
-    assert bad.times == [None, None, None]
+    bad = parse_timestamps(["99999999999999999999999", "31/31/2020", "2011-x09-30T22:48:43Z", "vor 3 Tagen"])
+    assert bad.times == [None, None, None, None]
     assert "out of range" in bad.bad[0] and "month must be in 1..12" in bad.bad[1]
+    assert "is not a date" in bad.bad[2]  # a machine's timestamp with a typo (a real Disqus export) is malformed
     # a worded date that the parser does not know is not malformed: the mention stays, undated
-    assert bad.bad[2] is None and bad.not_understood == ["3. März 2015 um 10:15"]
+    assert bad.bad[3] is None and bad.not_understood == ["vor 3 Tagen"]
+
+
+def test_month_names_in_the_languages_of_comment_threads():
+    stamps = parse_timestamps(["3. März 2015 um 10:15", "12 février 2015", "2 de agosto de 2019", "2 hours ago"])
+    assert stamps.times[:3] == [_utc(2015, 3, 3, 10, 15), _utc(2015, 2, 12), _utc(2019, 8, 2)]
+    assert stamps.times[3] is None  # "ago" is Portuguese August only in its long form: no false date
 
 
 def test_a_bad_value_quarantines_its_record_only(settings, book, tmp_path: Path):

@@ -107,7 +107,9 @@ def parse_timestamp(value: str | None, day_first: bool = False) -> datetime | No
         if re.fullmatch(r"-?\d+(?:\.\d+)?", text):
             parsed = _from_epoch(float(text))
         else:
-            parsed = dateparser.parse(text, dayfirst=day_first, tzinfos=ZONE_ABBREVIATIONS)
+            parsed = dateparser.parse(
+                text, parserinfo=MultilingualDates(dayfirst=day_first), tzinfos=ZONE_ABBREVIATIONS
+            )
     except (ValueError, OverflowError, TypeError, dateparser.ParserError) as exc:
         raise ValueError(f"{text[:60]!r} is not a date ({exc})") from None
     if parsed.tzinfo is None:
@@ -118,7 +120,41 @@ def parse_timestamp(value: str | None, day_first: bool = False) -> datetime | No
     return parsed
 
 
-NUMERIC_VALUE = re.compile(r"^[\d\s.,:/+\-TZ]+$")
+# a value mostly of digits is a machine's timestamp: when it does not parse it is malformed
+# ("2011-x09-30T22:48:43Z", "99999999999"); worded dates ("3. März 2015 um 10:15") are mostly letters
+NUMERIC_SHARE = 0.5
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def _looks_numeric(value: str) -> bool:
+    """Mostly digits and no word (a month or day name) in it."""
+    compact = value.replace(" ", "")
+    digits = sum(c.isdigit() for c in compact)
+    return bool(compact) and digits / len(compact) >= NUMERIC_SHARE and not _WORD.search(value)
+
+
+class MultilingualDates(dateparser.parserinfo):
+    """Month and weekday names in the languages of the comment threads we read (en, de, fr, es, it, nl, pt), so
+    "3. März 2015 um 10:15" or "12 février 2015" get a date instead of none."""
+
+    JUMP = [*dateparser.parserinfo.JUMP, "de", "del"]  # noqa: RUF012 - "2 de agosto de 2019"
+    # full names only: short forms collide with words ("ago" is Portuguese August, "set", "out", "gen")
+    MONTHS = [  # noqa: RUF012 - dateutil reads these class attributes
+        ("Jan", "January", "Januar", "Jänner", "janvier", "enero", "gennaio", "januari", "janeiro"),
+        ("Feb", "February", "Februar", "février", "febrero", "febbraio", "februari", "fevereiro"),
+        ("Mar", "March", "März", "Maerz", "mars", "marzo", "maart", "março"),
+        ("Apr", "April", "avril", "abril", "aprile"),
+        ("May", "Mai", "mayo", "maggio", "mei", "maio"),
+        ("Jun", "June", "Juni", "juin", "junio", "giugno", "junho"),
+        ("Jul", "July", "Juli", "juillet", "julio", "luglio", "julho"),
+        ("Aug", "August", "août", "agosto", "augustus"),
+        ("Sep", "Sept", "September", "septembre", "septiembre", "settembre", "setembro"),
+        ("Oct", "October", "Oktober", "octobre", "octubre", "ottobre", "outubro"),
+        ("Nov", "November", "novembre", "noviembre", "novembro"),
+        ("Dec", "December", "Dezember", "décembre", "diciembre", "dicembre", "dezembro"),
+    ]
 
 
 @dataclass(frozen=True)
@@ -146,7 +182,7 @@ def parse_timestamps(values: list[str | None]) -> FileTimestamps:
             bad.append(None)
         except ValueError as exc:
             times.append(None)
-            if NUMERIC_VALUE.match(str(value)):
+            if _looks_numeric(str(value)):
                 bad.append(str(exc))
             else:
                 bad.append(None)

@@ -32,6 +32,7 @@ from trustpulse.readers.reddit import (
     time_value,
 )
 from trustpulse.readers.schema import DumpParseError
+from trustpulse.readers.youtube import count_youtube_comments, is_youtube, youtube_comments, youtube_record
 
 MAX_JSON_DEPTH = 64
 X_STATUS_URL = "https://x.com/{username}/status/{tweet_id}"
@@ -324,6 +325,11 @@ def _leaves(value: object) -> list[object]:
 def _records_from_leaf(value: object) -> list[dict]:
     if _is_reddit_container(value):
         return records_from_reddit(value)
+    if is_youtube(value):
+        return [
+            {**youtube_record(comment, thread, channel), "raw": dumps(comment)}
+            for comment, thread, channel in youtube_comments(value)
+        ] or [{"skip_reason": "no comment: a YouTube object without comments"}]
     if isinstance(value, dict) and _is_response(value):
         return _response_records(value)
     if isinstance(value, list):
@@ -407,6 +413,7 @@ def count_json_records(values: Iterable[object]) -> int:
 
     * Reddit JSON (a Listing, a thing, or an array of Listings): every object whose ``kind`` is t1, t3 or more,
       wherever it sits;
+    * YouTube Data API JSON: every ``youtube#comment`` object, wherever it sits;
     * an API page (an object with a ``data`` list): one per item of the list (``data`` object: one);
     * an array holding objects: each element counted by these rules; an array of plain values: one (bad) record;
     * any other value: one record (usable or not, the reader keeps it with a reason).
@@ -416,10 +423,37 @@ def count_json_records(values: Iterable[object]) -> int:
         value = stack.pop()
         if _is_reddit_json(value):
             total += _count_reddit_things(value)
+        elif is_youtube(value):
+            total += max(1, count_youtube_comments(value))
         elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
             stack.extend(value)
         elif isinstance(value, dict) and isinstance(value.get("data"), list):
             total += len(value["data"])
+        elif isinstance(value, dict) and not _has_text(value):
+            # an object of a shape we do not know, with texts inside it: each is a record the file holds, so
+            # a reader that keeps only the outer object shows a gap instead of a balanced account
+            total += max(1, _nested_texts(value))
         else:
             total += 1
+    return total
+
+
+# keys that hold a record's words in the JSON shapes of the platforms we know, and of generic exports
+TEXT_KEYS = ("text", "full_text", "body", "selftext", "title", "message", "content", "comment", "textOriginal")
+
+
+def _has_text(obj: dict) -> bool:
+    return any(isinstance(obj.get(key), str) and obj[key].strip() for key in TEXT_KEYS)
+
+
+def _nested_texts(obj: dict) -> int:
+    """Objects below `obj` that hold a text of their own (iteratively: nesting cannot exhaust recursion)."""
+    total, stack = 0, [v for v in obj.values() if isinstance(v, dict | list)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            total += _has_text(item)
+            stack.extend(v for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, dict | list))
     return total
