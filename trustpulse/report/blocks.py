@@ -209,7 +209,7 @@ def takeaways(report: Report, kpis: Sequence[BrandKpis]) -> str:
     elif kpis:
         points.append(
             f"Trust index: {NOT_ENOUGH} in {h(report.period.title)} for any brand "
-            f"(each needs {report.min_n}+ scored threads)."
+            "(each card says what is missing)."
         )
     moves = [
         (bk, bk.get("trust_index"))

@@ -265,6 +265,8 @@ def brand_comparison(report: Report) -> go.Figure | None:
 def _volume_sentence(report: Report, audience: pl.DataFrame) -> str:
     """Fewer than two periods of dated audience mentions: the counts as a sentence."""
     dated = _dated(audience)
+    if audience.height == 0:
+        return "No audience mention of the brands in the data, so there is no volume or sentiment over time."
     if dated.height == 0:
         return "No audience mention of the brands has a date, so there is no volume or sentiment over time."
     label = dated["period"][0]
