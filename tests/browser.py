@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,23 +53,30 @@ class BrowserReport:
         return [u for u in self.requests if not u.startswith(("file://", "data:", "blob:"))]
 
 
+@contextmanager
+def chromium_context(width: int = 1280, height: int = 900) -> Iterator:
+    """A fresh headless Debian chromium (Playwright), launched with the flags this machine needs."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="tp-chromium-") as profile, sync_playwright() as pw:
+        yield pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": width, "height": height},
+            offline=False,
+        )
+
+
 def open_report(
     html: Path, screenshot: Path | None = None, width: int = 1280, timeout_ms: int = 30_000
 ) -> BrowserReport:
     if not CHROMIUM.exists():
         raise FileNotFoundError(MISSING)
-    from playwright.sync_api import sync_playwright
 
     found = BrowserReport()
-    with tempfile.TemporaryDirectory(prefix="tp-chromium-") as profile, sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": width, "height": 900},
-            offline=False,
-        )
+    with chromium_context(width) as context:
         try:
             page = context.new_page()
             page.on("console", lambda m: found.console_errors.append(m.text) if m.type == "error" else None)

@@ -59,3 +59,31 @@ def landing(settings: TrustpulseSettings) -> Path:
         if path.is_file() and path.name != "brands.yaml":
             shutil.copy(path, settings.landing_dir / path.name)
     return settings.landing_dir
+
+
+def save_tiny_classifier(directory: Path, seed: int, classifier_bias: tuple[float, float, float] | None = None) -> Path:
+    """A tiny random BertForSequenceClassification (opaque LABEL_i names) with the packaged tokenizer, saved to
+    `directory`: a stand-in for any Hugging Face model in the sentiment tests."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from trustpulse.sentiment.model import load_tokenizer
+
+    torch.manual_seed(seed)
+    tok = load_tokenizer()
+    cfg = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        num_labels=3,
+    )
+    model = BertForSequenceClassification(cfg)
+    if classifier_bias is not None:
+        with torch.no_grad():
+            model.classifier.bias.copy_(torch.tensor(classifier_bias))
+    model.save_pretrained(directory)
+    tok.save_pretrained(directory)
+    return directory

@@ -12,6 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 torch = pytest.importorskip("torch")
 
+from tests.conftest import save_tiny_classifier  # noqa: E402
 from trustpulse.sentiment.cache import SentimentCache, cache_key, score_with_cache  # noqa: E402
 from trustpulse.sentiment.model import (  # noqa: E402
     DEFAULT_ADAPTER_DIR,
@@ -31,27 +32,9 @@ HAVE_ADAPTER = (DEFAULT_ADAPTER_DIR / "adapter_model.safetensors").is_file()
 
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random BertForSequenceClassification with opaque LABEL_i names + the packaged tokenizer."""
-    from transformers import BertConfig, BertForSequenceClassification
-
-    torch.manual_seed(0)
-    tok = load_tokenizer()
-    cfg = BertConfig(
-        vocab_size=tok.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        num_labels=3,
-    )
-    model = BertForSequenceClassification(cfg)
-    # Make the classes clearly distinct so a permutation shows up in the outputs.
-    with torch.no_grad():
-        model.classifier.bias.copy_(torch.tensor([2.0, 0.0, -2.0]))
-    d = tmp_path_factory.mktemp("tiny-bert")
-    model.save_pretrained(d)
-    tok.save_pretrained(d)
+    """A tiny random BertForSequenceClassification with opaque LABEL_i names + the packaged tokenizer; the classes
+    made clearly distinct so that a permutation shows up in the outputs."""
+    d = save_tiny_classifier(tmp_path_factory.mktemp("tiny-bert"), seed=0, classifier_bias=(2.0, 0.0, -2.0))
     return d
 
 

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from assets.sentiment import SENTIMENT_SCHEMA, score_mentions_sentiment  # noqa: E402
+from tests.conftest import save_tiny_classifier  # noqa: E402
 from trustpulse.sentiment.cache import SentimentCache  # noqa: E402
 from trustpulse.sentiment.languages import NOT_SCORED_LANGUAGE, readable  # noqa: E402
 from trustpulse.sentiment.model import RUNTIME_ONNX_INT8, SentimentModel  # noqa: E402
@@ -56,23 +57,7 @@ def onnx_model() -> SentimentModel:
 
 @pytest.fixture(scope="module")
 def tiny_torch(tmp_path_factory: pytest.TempPathFactory) -> SentimentModel:
-    from transformers import BertConfig, BertForSequenceClassification
-
-    from trustpulse.sentiment.model import load_tokenizer
-
-    torch.manual_seed(1)
-    tok = load_tokenizer()
-    cfg = BertConfig(
-        vocab_size=tok.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        num_labels=3,
-    )
-    d = tmp_path_factory.mktemp("tiny-bert-inv")
-    BertForSequenceClassification(cfg).save_pretrained(d)
-    tok.save_pretrained(d)
+    d = save_tiny_classifier(tmp_path_factory.mktemp("tiny-bert-inv"), seed=1)
     return SentimentModel.load(str(d), label_map={"LABEL_0": "negative", "LABEL_1": "neutral", "LABEL_2": "positive"})
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from pipelines.definitions import build_definitions
 from pipelines.sensors import landing_sensor
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import CHROMIUM, chromium_context
 from trustpulse.serve import serve_reports
 from trustpulse.settings import TrustpulseSettings
 
@@ -188,7 +188,6 @@ RUNS = "{ runsOrError { ... on Runs { results { runId status jobName tags { key 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium missing: run scripts/install_browser.sh")
 def test_browser_materialize_all_then_open_the_report(demo_root):
-    from playwright.sync_api import sync_playwright
 
     root, done = demo_root
     assert done.returncode == 0
@@ -212,14 +211,7 @@ def test_browser_materialize_all_then_open_the_report(demo_root):
             except OSError:
                 assert ui.poll() is None and time.time() < deadline, "trustpulse ui did not start"
                 time.sleep(1)
-        with tempfile.TemporaryDirectory(prefix="tp-chromium-") as profile, sync_playwright() as pw:
-            context = pw.chromium.launch_persistent_context(
-                profile,
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=CHROMIUM_ARGS,
-                viewport={"width": 1400, "height": 900},
-            )
+        with chromium_context(width=1400) as context:
             page = context.new_page()
             page.on("pageerror", lambda e: errors.append(str(e)))
             base = f"http://127.0.0.1:{port}"
