@@ -81,6 +81,8 @@ def mention_dataset(context: dg.AssetExecutionContext, settings: TrustpulseSetti
     )
     quarantine = read_partitions(wh, "quarantine", keys, QUARANTINE_SCHEMA)
     manifest = read_partitions(wh, "dump_manifest", keys, MANIFEST_SCHEMA)
+    if "raw_records" in manifest.columns:  # dumps ingested before file counts: what the reader read is all we know
+        manifest = manifest.with_columns(read_records=pl.coalesce("read_records", "raw_records"))
     accounting = accounting_table(manifest, mentions, quarantine, duplicates)
     if manifest["read_records"].sum() != raw.height:
         raise RuntimeError(

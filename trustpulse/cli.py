@@ -32,7 +32,8 @@ def _print_outputs(settings: TrustpulseSettings) -> None:
                 f" = kept {r['kept']:>6} + dup {r['duplicates']:>5} + quarantined {r['quarantined']:>4}{gap}"
             )
     manifest = settings.warehouse_dir / "partitions" / "dump_manifest"
-    notes = pl.read_parquet(manifest / "*.parquet") if manifest.is_dir() and any(manifest.iterdir()) else None
+    parts = sorted(manifest.glob("*.parquet")) if manifest.is_dir() else []
+    notes = pl.concat([pl.read_parquet(p) for p in parts], how="diagonal_relaxed") if parts else None
     if notes is not None and "reader_notes" in notes.columns:
         noted = notes.filter(pl.col("reader_notes").list.len() > 0).sort("dump_file")
         if noted.height:

@@ -81,11 +81,16 @@ def table_path(warehouse_dir: Path, table: str) -> Path:
 def read_partitions(
     warehouse_dir: Path, table: str, dump_keys: Iterable[str], schema: dict[str, pl.DataType] | None = None
 ) -> pl.DataFrame:
-    """The given dumps' partitions of a table, concatenated (missing partitions are skipped)."""
+    """The given dumps' partitions of a table, concatenated (missing partitions are skipped). Partitions written
+    by an earlier version may lack a column added since: it is null there, not an error."""
     paths = [p for key in sorted(dump_keys) if (p := partition_path(warehouse_dir, table, key)).exists()]
     if not paths:
         return pl.DataFrame(schema=schema) if schema else pl.DataFrame()
-    return pl.concat([pl.read_parquet(p) for p in paths], how="vertical_relaxed")
+    frames = pl.concat([pl.read_parquet(p) for p in paths], how="diagonal_relaxed")
+    if schema:
+        missing = [pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in frames.columns]
+        frames = frames.with_columns(missing) if missing else frames
+    return frames
 
 
 def build_duckdb_views(duckdb_path: Path, tables: dict[str, Path]) -> list[str]:

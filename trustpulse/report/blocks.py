@@ -208,8 +208,7 @@ def takeaways(report: Report, kpis: Sequence[BrandKpis]) -> str:
         )
     elif kpis:
         points.append(
-            f"Trust index: {NOT_ENOUGH} in {h(report.period.title)} for any brand "
-            "(each card says what is missing)."
+            f"Trust index: {NOT_ENOUGH} in {h(report.period.title)} for any brand (each card says what is missing)."
         )
     moves = [
         (bk, bk.get("trust_index"))
