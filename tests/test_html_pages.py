@@ -240,3 +240,32 @@ def test_german_wordpress_theme_with_underscored_classes_and_a_recent_comments_w
     assert comment["text"].startswith("Der schlüpfrige Boulevard regiert auf Fooligan? Herrlich! Wirklich!")
     assert "fjordgrau" not in " ".join(r["text"] for r in records)
     assert count_records((PAGES / name).read_text(encoding="utf-8")) == 2
+
+
+def test_phpbb_forum_thread_is_one_record_per_post_with_quotes_as_replies():
+    """DosTips (phpBB 3): 7 posts, not one article; a reply answers the post it quotes, else the topic; times in
+    the board's zone (the footer says UTC-06:00)."""
+    name = "phpbb_dostips_trimmed.html"
+    records = records_of(name)
+    assert count_records((PAGES / name).read_text(encoding="utf-8")) == len(records) == 7
+    rows = [(r["native_id"], r["parent_native_id"], r["author_name"]) for r in records]
+    assert rows == [
+        ("p57944", None, "aGerman"),
+        ("p57946", "p57944", "ShadowThief"),
+        ("p57947", "p57944", "aGerman"),
+        ("p57950", "p57944", "Squashman"),
+        ("p57953", "p57950", "ShadowThief"),
+        ("p57956", "p57953", "Squashman"),
+        ("p57957", "p57950", "aGerman"),
+    ]
+    assert records[0]["created_at_raw"] == "05 Sep 2018 10:44 -06:00" and records[0]["platform"] == "forum"
+    assert records[4]["text"].startswith("You mean") and "wrote:" not in records[4]["text"]  # the quote is not its words
+
+
+def test_lemire_comment_archive_with_nested_replies():
+    records = records_of("lemire_comments_archive_2018.md")
+    comments = {r["native_id"]: r for r in records if r["kind"] == "comment"}
+    assert len(comments) == 6
+    assert comments["comment-365673"]["author_name"] == "Maynard Handley"
+    assert comments["comment-365673"]["parent_native_id"] == "comment-365459"
+    assert comments["comment-365569"]["owner_hint"] is True and comments["comment-365569"]["author_name"] == "Daniel Lemire"

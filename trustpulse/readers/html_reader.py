@@ -17,6 +17,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from trustpulse.readers.blog_text import signature_author
+from trustpulse.readers.forums import count_forum_posts, forum_posts, read_forum_posts
 from trustpulse.readers.html_comments import (
     BLOGGER_COMMENT_ID,
     COMMENT_NUMBER_ATTRIBUTE,
@@ -197,6 +198,8 @@ def count_records(html: str) -> int:
         root = _parse_xml(html, "<page>")
         return sum(1 for element in root.iter(f"{DISQUS_NS}post"))
     root = _parse_html(html, "<page>")
+    if forum_posts(root):
+        return count_forum_posts(root)
     numbers: set[str] = set()
     microdata = 0
     bare_blocks = 0
@@ -364,6 +367,10 @@ def read_html(html: str, thread_key: str) -> Iterator[dict]:
         return
     front, html = split_front_matter(html)
     root = _parse_html(html, thread_key)
+    posts = forum_posts(root)
+    if posts:  # a forum thread: every post is a record, none of them the page's one article
+        yield from read_forum_posts(root, posts, _first_value(root, CANONICAL_URL_PATHS))
+        return
     # the strongest signal the page gives: comment ids or microdata, then JSON-LD, then bare .comment blocks
     comment_elements = find_comment_elements(root)
     has_json_ld_comments = not comment_elements and bool(json_ld_comment_objects(root))
