@@ -259,7 +259,8 @@ def test_phpbb_forum_thread_is_one_record_per_post_with_quotes_as_replies():
         ("p57957", "p57950", "aGerman"),
     ]
     assert records[0]["created_at_raw"] == "05 Sep 2018 10:44 -06:00" and records[0]["platform"] == "forum"
-    assert records[4]["text"].startswith("You mean") and "wrote:" not in records[4]["text"]  # the quote is not its words
+    # the quote of #4 is not #5's own words
+    assert records[4]["text"].startswith("You mean") and "wrote:" not in records[4]["text"]
 
 
 def test_lemire_comment_archive_with_nested_replies():
@@ -268,4 +269,5 @@ def test_lemire_comment_archive_with_nested_replies():
     assert len(comments) == 6
     assert comments["comment-365673"]["author_name"] == "Maynard Handley"
     assert comments["comment-365673"]["parent_native_id"] == "comment-365459"
-    assert comments["comment-365569"]["owner_hint"] is True and comments["comment-365569"]["author_name"] == "Daniel Lemire"
+    reply = comments["comment-365569"]
+    assert reply["owner_hint"] is True and reply["author_name"] == "Daniel Lemire"
