@@ -250,9 +250,8 @@ def _blog_structure(rows: list[dict], texts: list[str], dump_has_repeats: bool, 
     comments = [i for i, r in enumerate(rows) if r["kind"] != "post"]
     audience_texts = [texts[i] for i in comments if rows[i]["author_name"]]
     post_author = infer_post_author(audience_texts or [texts[i] for i in comments])
-    # an unnamed post author is named by the page: the authors of different blogs are never merged
-    owner_name = post_author or f"author of {rows[0]['dump_file']}"
-    owner_handle = post_author or f"post author of {rows[0]['dump_file']}:{rows[0]['thread_native_id']}"
+    # an unnamed post author stays unnamed here: `_name_unnamed_owners` names every such owner, by page
+    owner_name = owner_handle = post_author
     if post is not None:
         rows[post].update(_owner=True, _author=owner_name, _handle=owner_handle, _parent_row=None)
     earlier: list[tuple[int, str | None, str]] = []

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from trustpulse.cleaning.authors import salutation_name
 
 HANDLE = re.compile(r"@([\w.\-']+)")
-LEADING_HANDLE = re.compile(r"^\s*@[\w.\-']+")
+LEADING_HANDLE = re.compile(r"^\s*@([\w.\-']+)")  # group 1: the handle a text opens by addressing
 # An account found answering, without configuration: it replied to this many different people who had
 # addressed it (an @-mention, or a reply to its post), in at least this many threads. One person who
 # answers the replies to their own post is a participant, not an account that serves an audience.

@@ -80,28 +80,6 @@ def is_v2_tweet(obj: dict) -> bool:
     return any(key in obj for key in TWEET_V2_KEYS) or "username" in _dict(obj.get("author"))
 
 
-def flavour_of(obj: dict) -> str:
-    """Which JSON record shape an object has.
-
-    reddit_listing / reddit_thing (Reddit's own JSON), response (an API page: a ``data`` list or object, X API v2 or
-    Pushshift), reddit (a bare Pushshift comment/submission), tweet_v1, tweet (v2, raw or flattened), or generic.
-    A ``data`` key alone says nothing about the platform: the items in it decide.
-    """
-    if obj.get("kind") == LISTING_KIND:
-        return "reddit_listing"
-    if obj.get("kind") in REDDIT_RECORD_KINDS:
-        return "reddit_thing"
-    if _is_response(obj):
-        return "response"
-    if is_reddit_object(obj):
-        return "reddit"
-    if is_v1_tweet(obj):
-        return "tweet_v1"
-    if is_v2_tweet(obj):
-        return "tweet"
-    return "generic"
-
-
 # --- X / Twitter ---------------------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from operator import itemgetter
 import polars as pl
 
 from trustpulse.brands import BrandBook
-from trustpulse.cleaning.owners import owners_talked_to
+from trustpulse.cleaning.owners import LEADING_HANDLE, owners_talked_to
 from trustpulse.scoring.signals import is_gratitude_only, is_question
 
 NEGATIVE_LABEL = "negative"
@@ -45,11 +45,10 @@ NEEDS_ANSWER_SCHEMA: dict[str, pl.DataType] = {
     "first_response_minutes": pl.Float64(),
     "sentiment_score": pl.Float64(),
 }
-_LEADING_AT = re.compile(r"^\s*@([\w.\-']+)")
 
 
 def _opening_name(text: str) -> str | None:
-    match = _LEADING_AT.match(text) or re.match(r"^\s*(?:hi|hey|hello|dear)?\s*([A-Z][\w.\-']+)\s*[,:–—-]", text)
+    match = LEADING_HANDLE.match(text) or re.match(r"^\s*(?:hi|hey|hello|dear)?\s*([A-Z][\w.\-']+)\s*[,:–—-]", text)
     return match.group(1).casefold() if match else None
 
 
