@@ -666,6 +666,9 @@ def rising_topics(report: Report, limit: int = 10) -> tuple[go.Figure | str | No
         only = h(describe(periods[0], report.period.grain)) if periods else "no period"
         return f"{RISING_NEEDS_TWO_PERIODS}: only {only} has dated mentions, so there is nothing to compare yet.", ""
     label = report.period.label if report.period.label in set(trends["period"].to_list()) else trends["period"].max()
+    if trends.filter((pl.col("period") == label) & pl.col("prev_share").is_not_null()).height == 0:
+        when = h(describe(str(label), report.period.grain))
+        return f"{RISING_NEEDS_TWO_PERIODS}: the period before {when} has no mentions: nothing to compare.", ""
     rows = (
         trends.filter((pl.col("period") == label) & pl.col("prev_share").is_not_null())
         .with_columns(change=100 * (pl.col("share") - pl.col("prev_share")))
