@@ -39,6 +39,7 @@ from trustpulse.topics import (
 )
 from trustpulse.topics.labels import _stop_words, handle_words, name_topics, phrases_of
 from trustpulse.topics.model import ExactKnnUMAP, exact_knn
+from trustpulse.topics.vectors import unit_rows
 
 THEMES = {
     "pricing": [
@@ -426,6 +427,14 @@ def test_exact_knn_is_the_brute_force_cosine_graph() -> None:
     assert (np.diff(distances, axis=1) >= -1e-6).all()
     again, _ = exact_knn(X, 5, chunk=500)
     assert np.array_equal(indices, again)  # the chunking does not change the graph
+
+
+def test_unit_rows_scales_rows_to_unit_length_and_keeps_zero_rows_and_dtype() -> None:
+    X = np.array([[3.0, 4.0], [0.0, 0.0], [0.0, -2.0]], dtype=np.float32)
+    unit = unit_rows(X)
+    assert unit.dtype == np.float32
+    np.testing.assert_allclose(unit, [[0.6, 0.8], [0.0, 0.0], [0.0, -1.0]])
+    assert unit_rows(X.astype(np.float64)).dtype == np.float64
 
 
 # ---- names an executive can read (issue 17) --------------------------------------------------------

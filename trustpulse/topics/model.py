@@ -28,6 +28,7 @@ import polars as pl
 from trustpulse.topics.config import TopicConfig
 from trustpulse.topics.labels import TopicName, name_topics
 from trustpulse.topics.text import topic_input
+from trustpulse.topics.vectors import unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def exact_knn(X: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.
     """
     n = X.shape[0]
     k = min(k, n)
-    unit = _normalise(np.asarray(X, dtype=np.float32))
+    unit = unit_rows(np.asarray(X, dtype=np.float32))
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float32)
     for start in range(0, n, chunk):
@@ -226,11 +227,6 @@ def _components(config: TopicConfig, embeddings: np.ndarray) -> tuple[Any, Any, 
     return reducer, clusterer, "bertopic"
 
 
-def _normalise(X: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(norms == 0, 1.0, norms)
-
-
 def topic_centroids(topics: np.ndarray, embeddings: np.ndarray) -> tuple[list[int], np.ndarray]:
     """Sorted topic ids (outliers first when present) and the mean embedding of each, as BERTopic keeps
     them in `topic_embeddings_`."""
@@ -241,7 +237,7 @@ def topic_centroids(topics: np.ndarray, embeddings: np.ndarray) -> tuple[list[in
 def centroid_similarity(topics: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
     """Cosine similarity of each document to its own topic's centroid, clipped to [0, 1]."""
     ids, centroids = topic_centroids(topics, embeddings)
-    sims = _normalise(embeddings) @ _normalise(centroids).T
+    sims = unit_rows(embeddings) @ unit_rows(centroids).T
     col = np.searchsorted(np.array(ids), topics)
     return np.clip(sims[np.arange(len(topics)), col], 0.0, 1.0)
 

@@ -28,6 +28,7 @@ import polars as pl
 from trustpulse.embeddings import ENCODER_ID, encoder_path, text_key
 from trustpulse.topics.config import TopicConfig
 from trustpulse.topics.model import OUTLIER, TOPIC_INFO_SCHEMA, TopicFit
+from trustpulse.topics.vectors import unit_rows
 
 ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
     "text_key": pl.String(),
@@ -138,11 +139,6 @@ def load_topics(directory: Path, embedding_model: Any | None = None) -> SavedTop
     )
 
 
-def _normalise(X: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(norms == 0, 1.0, norms)
-
-
 def nearest_topic(saved: SavedTopics, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Topic of highest cosine similarity to each embedding (outlier topic included when the model kept
     one), and that similarity clipped to [0, 1]."""
@@ -154,7 +150,7 @@ def nearest_topic(saved: SavedTopics, embeddings: np.ndarray) -> tuple[np.ndarra
         return np.zeros(0, np.int64), np.zeros(0)
     ids = np.array(sorted(saved.model.topic_sizes_), dtype=np.int64)
     centroids = np.asarray(saved.model.topic_embeddings_, dtype=np.float32)
-    sims = _normalise(np.asarray(embeddings, np.float32)) @ _normalise(centroids).T
+    sims = unit_rows(np.asarray(embeddings, np.float32)) @ unit_rows(centroids).T
     best = sims.argmax(axis=1)
     return ids[best], np.clip(sims[np.arange(n), best], 0.0, 1.0).astype(np.float64)
 

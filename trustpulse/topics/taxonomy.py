@@ -12,17 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import polars as pl
 
+from trustpulse.topics.vectors import unit_rows
+
 TAXONOMY_SCHEMA: dict[str, pl.DataType] = {"taxonomy_label": pl.String(), "taxonomy_score": pl.Float64()}
 
 
 def taxonomy_prompts(taxonomy: Mapping[str, str]) -> list[str]:
     return [f"{name}: {description}" for name, description in taxonomy.items()]
-
-
-def _normalise(X: np.ndarray) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float32)
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(norms == 0, 1.0, norms)
 
 
 def map_taxonomy(
@@ -36,7 +32,8 @@ def map_taxonomy(
     if n == 0 or not taxonomy:
         return pl.DataFrame({"taxonomy_label": [None] * n, "taxonomy_score": [None] * n}, schema=TAXONOMY_SCHEMA)
     names = list(taxonomy)
-    sims = _normalise(embeddings) @ _normalise(embed(taxonomy_prompts(taxonomy))).T
+    prompt_vectors = np.asarray(embed(taxonomy_prompts(taxonomy)), dtype=np.float32)
+    sims = unit_rows(np.asarray(embeddings, dtype=np.float32)) @ unit_rows(prompt_vectors).T
     best = sims.argmax(axis=1)
     score = sims[np.arange(n), best].astype(np.float64)
     labels = [names[i] if s >= min_score else None for i, s in zip(best, score, strict=True)]
