@@ -142,13 +142,13 @@ def bench_size(n: int, workdir: Path, deadline_minutes: float | None = None) -> 
     texts = (None, None)
     inputs: dict[str, int | None] = {"sentiment": None, "topics": None}
     if mentions_path.exists():
-        from trustpulse.sentiment.windows import normalise_text
+        from trustpulse.sentiment.windows import model_input_text
         from trustpulse.topics import topic_input
 
         texts = pl.scan_parquet(mentions_path).select(pl.len(), pl.col("text").n_unique()).collect().row(0)
         distinct = pl.read_parquet(mentions_path, columns=["text"])["text"].drop_nulls().unique().to_list()
         inputs = {
-            "sentiment": len({normalise_text(t) for t in distinct}),
+            "sentiment": len({model_input_text(t) for t in distinct}),
             "topics": len({topic_input(t) for t in distinct}),
         }
     stages, in_flight = _stage_seconds(data / "dagster_home")

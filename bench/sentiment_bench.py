@@ -43,7 +43,7 @@ from trustpulse.sentiment.model import (  # noqa: E402
     SentimentModel,
 )
 from trustpulse.sentiment.train import macro_recall, read_dev  # noqa: E402
-from trustpulse.sentiment.windows import normalise_text  # noqa: E402
+from trustpulse.sentiment.windows import model_input_text  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "tweeteval-val"
 WARMUP_TEXTS = 64
@@ -126,7 +126,7 @@ def bench_roberta(texts: list[str], threads: int, batch_size: int) -> dict:
     torch.set_num_threads(threads)
     model = RobertaForSequenceClassification(RobertaConfig(num_labels=3)).eval()
     tok = load_tokenizer()
-    ids = tok([normalise_text(t) for t in texts], truncation=True, max_length=128)["input_ids"]
+    ids = tok([model_input_text(t) for t in texts], truncation=True, max_length=128)["input_ids"]
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
 
     def run(sel_ids: list[list[int]]) -> None:
@@ -144,7 +144,7 @@ def bench_roberta(texts: list[str], threads: int, batch_size: int) -> dict:
     run([ids[i] for i in order[:64]])  # warm-up
     t = time.perf_counter()
     # Tokenisation is inside our model's timing too, so include it here for a fair comparison.
-    ids = tok([normalise_text(t) for t in texts], truncation=True, max_length=128)["input_ids"]
+    ids = tok([model_input_text(t) for t in texts], truncation=True, max_length=128)["input_ids"]
     run([ids[i] for i in order])
     secs = time.perf_counter() - t
     return {

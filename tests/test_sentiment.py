@@ -24,7 +24,7 @@ from trustpulse.sentiment.model import (  # noqa: E402
     load_tokenizer,
     verify_base,
 )
-from trustpulse.sentiment.windows import make_windows, normalise_text, pool_windows, sentence_starts  # noqa: E402
+from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts  # noqa: E402
 
 COLUMNS = ["label", "p_negative", "p_neutral", "p_positive", "score"]
 HAVE_ADAPTER = (DEFAULT_ADAPTER_DIR / "adapter_model.safetensors").is_file()
@@ -100,7 +100,7 @@ def test_label_map_for_custom_model(tiny_model_dir: Path, tiny: SentimentModel) 
     raw_model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir).eval()
     tok = load_tokenizer(tiny_model_dir)
     with torch.no_grad():
-        logits = raw_model(**tok([normalise_text(text)], return_tensors="pt")).logits
+        logits = raw_model(**tok([model_input_text(text)], return_tensors="pt")).logits
         raw = torch.softmax(logits, -1)[0].numpy()
     # LABEL_0 -> positive, LABEL_1 -> negative, LABEL_2 -> neutral
     np.testing.assert_allclose(df.row(0)[1:4], (raw[1], raw[2], raw[0]), atol=1e-5)
@@ -139,7 +139,7 @@ def test_long_text_windows_and_pooling(tiny: SentimentModel, monkeypatch: pytest
     assert len(windows) > 2 and max(len(w) for w in windows) <= 128
     assert owner == [0] * (len(windows) - 1) + [1]
     assert all(w == len(win) - 2 for w, win in zip(weights, windows, strict=True))  # [CLS] .. [SEP]
-    n_content = len(tiny.tokenizer(normalise_text(text), add_special_tokens=False)["input_ids"])
+    n_content = len(tiny.tokenizer(model_input_text(text), add_special_tokens=False)["input_ids"])
     assert sum(weights[:-1]) == n_content  # nothing truncated
 
     # Pooled output = length-weighted mean of the window probabilities.

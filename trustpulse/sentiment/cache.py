@@ -12,7 +12,7 @@ import polars as pl
 
 from trustpulse.embeddings import BATCH_SIZE
 from trustpulse.sentiment.model import OUTPUT_SCHEMA
-from trustpulse.sentiment.windows import normalise_text
+from trustpulse.sentiment.windows import model_input_text
 from trustpulse.shard_cache import ShardCache, missing
 
 _PROB_COLS = ["label", "p_negative", "p_neutral", "p_positive", "score"]
@@ -71,7 +71,7 @@ def score_with_cache(
 ) -> pl.DataFrame:
     """Score ``texts`` (one row per input, in order), calling the model only for distinct texts not cached.
 
-    Texts are keyed by what the model reads, ``normalise_text(text)`` (every `SentimentModel` scores that),
+    Texts are keyed by what the model reads, ``model_input_text(text)`` (every `SentimentModel` scores that),
     so texts that differ only in the account they mention or the link they cite are scored once.
 
     New scores are saved to the cache chunk by chunk (a crash keeps the chunks done);
@@ -79,7 +79,7 @@ def score_with_cache(
     """
     texts = list(texts)
     model_id = model.model_id
-    keys = [cache_key(model_id, normalise_text(t)) for t in texts]
+    keys = [cache_key(model_id, model_input_text(t)) for t in texts]
     found = [cache.lookup(keys)]  # read once; new scores are kept in memory as they are saved
     todo_keys, todo_texts = missing(keys, texts, set(found[0]["key"].to_list()))
     for start in range(0, len(todo_keys), chunk_size):

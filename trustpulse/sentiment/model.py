@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from trustpulse.embeddings import BATCH_SIZE, quiet_model_loading
-from trustpulse.sentiment.windows import make_windows, normalise_text, pool_windows, sentence_starts
+from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts
 from trustpulse.storage import file_sha256
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -351,7 +351,7 @@ class SentimentModel:
     # ---------------------------------------------------------------- inference
     def _windows(self, texts: Sequence[str]) -> tuple[list[list[int]], list[int], list[int], np.ndarray]:
         """Tokenise and split into windows; returns (window ids, owner text, weights, empty mask)."""
-        norm = [normalise_text(t if isinstance(t, str) else "" if t is None else str(t)) for t in texts]
+        norm = [model_input_text(t if isinstance(t, str) else "" if t is None else str(t)) for t in texts]
         empty = np.array([not t for t in norm], dtype=bool)
         max_content = max(1, self.max_window_tokens - self.n_special)
         enc = self.tokenizer(

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from trustpulse.sentiment.windows import normalise_text
+from trustpulse.sentiment.windows import model_input_text
 from trustpulse.storage import file_sha256
 
 LABELS = ("negative", "neutral", "positive")
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     tok = load_tokenizer()
 
     def encode(xs: list[str]) -> list[list[int]]:
-        return tok([normalise_text(t) for t in xs], truncation=True, max_length=args.max_length)["input_ids"]
+        return tok([model_input_text(t) for t in xs], truncation=True, max_length=args.max_length)["input_ids"]
 
     enc = encode(texts)
     dev_enc = encode(dev_texts)

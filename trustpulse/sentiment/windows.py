@@ -35,8 +35,10 @@ def clean_unicode(text: str) -> str:
     return text.encode("utf-8", errors="replace").decode("utf-8", errors="replace")
 
 
-def normalise_text(text: str) -> str:
-    """Normalise a tweet-like text the same way at training and at inference.
+def model_input_text(text: str) -> str:
+    """The text the sentiment model reads for `text`, the same at training and at inference: the tweet form
+    the model was trained on. (Not `trustpulse.cleaning.text.normalise_text`, which makes a raw mention's
+    visible text.)
 
     Mentions become ``@user`` and URLs ``http`` (the TweetEval convention), literal ``\\uXXXX``
     escapes are decoded, lone surrogates are replaced. Newlines are kept (they mark sentence
