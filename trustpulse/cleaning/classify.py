@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from trustpulse.brands import BrandBook
 
-MENTION_TYPES = ("direct", "about", "product", "industry", "other")
-
 
 def brands_named(text: str, book: BrandBook) -> list[str]:
     """Brands named by name/alias or addressed by an owned @handle, in config order."""

@@ -1,4 +1,4 @@
-"""Small statistics used by the scores: Wilson intervals, nearest-rank percentiles."""
+"""Small statistics used by the scores: Wilson intervals."""
 
 from __future__ import annotations
 
@@ -16,13 +16,3 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float | Non
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def percentile_linear(values: list[float], q: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default, 'linear'), q in [0, 100]."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
