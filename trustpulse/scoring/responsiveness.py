@@ -217,95 +217,144 @@ def thread_evidence(scored: pl.DataFrame, needs: pl.DataFrame, config: ScoringCo
     )
 
 
-def build_responsiveness(
-    needs: pl.DataFrame, evidence: ThreadEvidence, config: ScoringConfig, topics: pl.DataFrame | None = None
-) -> pl.DataFrame:
-    """Responsiveness per owner x period, for all mentions ('all'), per platform and per topic."""
-    grains = [config.period] if config.period == ALL else [config.period, ALL]
-    replies, abandoned, runs, recovery = (
-        evidence.replies,
-        evidence.abandoned,
-        evidence.runs,
-        evidence.recovery,
-    )
-    brand_of_owner = needs.group_by("owner").agg(pl.col("brand").drop_nulls().mode().first())
-    need_rows = needs.join(recovery, on="mention_id", how="left")
-    if topics is not None and not topics.is_empty():
-        need_rows = need_rows.join(topics.select("mention_id", "topic_label"), on="mention_id", how="left")
-    run_members = runs.explode("mention_ids").rename({"mention_ids": "mention_id"}).select("mention_id").unique()
+CUT_KEYS = ["owner", "period", "cut_value"]
+NO_TOPIC = "(no topic)"
 
+
+def _need_rows(needs: pl.DataFrame, recovery: pl.DataFrame, topics: pl.DataFrame | None) -> pl.DataFrame:
+    """The mentions needing an answer with their sentiment `recovery` and, when topics are given, `topic_label`."""
+    rows = needs.join(recovery, on="mention_id", how="left")
+    if topics is not None and not topics.is_empty():
+        rows = rows.join(topics.select("mention_id", "topic_label"), on="mention_id", how="left")
+    return rows
+
+
+def _cuts(need_rows: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
+    """The cuts responsiveness is reported by, each with the expression giving a row's `cut_value`: all
+    mentions, per platform, and per topic when the mentions have topics."""
+    cuts = [("all", pl.lit(ALL)), ("platform", pl.col("platform"))]
+    if "topic_label" in need_rows.columns:
+        cuts.append(("topic", pl.col("topic_label").fill_null(NO_TOPIC)))
+    return cuts
+
+
+def _need_metrics(need_rows: pl.DataFrame, cut_value: pl.Expr) -> pl.DataFrame:
+    """Per owner x period x cut value: mentions needing an answer, answered (and answered by a reply not in
+    the dump), first-response times, negative ones and sentiment recovery."""
+    return (
+        need_rows.with_columns(cut_value=cut_value)
+        .group_by(CUT_KEYS)
+        .agg(
+            pl.len().alias("needs_answer"),
+            pl.col("answered").sum().alias("answered"),
+            (pl.col("answered") & ~pl.col("answer_in_dump")).sum().alias("answered_not_in_dump"),
+            pl.col("first_response_minutes").median().alias("first_response_minutes_median"),
+            pl.col("first_response_minutes").quantile(0.9, "linear").alias("first_response_minutes_p90"),
+            pl.col("is_negative").sum().alias("negative_needs_answer"),
+            (pl.col("is_negative") & pl.col("answered")).sum().alias("negative_answered"),
+            pl.col("recovery").count().alias("recovery_n"),
+            pl.col("recovery").mean().alias("sentiment_recovery"),
+        )
+    )
+
+
+def _without_thread_metrics(metrics: pl.DataFrame) -> pl.DataFrame:
+    """The topic cut: owner replies and abandonment are per thread, not per topic, so they are null there."""
+    return metrics.with_columns(
+        pl.lit(None, pl.UInt32).alias("abandoned_threads"),
+        pl.lit(None, pl.Boolean).alias("abandoned_channel"),
+        pl.lit(None, pl.UInt32).alias("owner_replies"),
+        pl.lit(None, pl.UInt32).alias("personal_replies"),
+    )
+
+
+def _with_thread_metrics(
+    metrics: pl.DataFrame,
+    replies: pl.DataFrame,
+    abandoned: pl.DataFrame,
+    abandoned_channels: pl.DataFrame,
+    cut_value: pl.Expr,
+) -> pl.DataFrame:
+    """`metrics` with the owner's replies (all and personal), abandoned threads and whether a channel run was
+    abandoned, per owner x period x cut value. An owner x period with replies but nothing needing an answer
+    gets a row too; every count missing on either side is 0."""
+    reply_counts = (
+        replies.with_columns(cut_value=cut_value)
+        .group_by(CUT_KEYS)
+        .agg(pl.len().alias("owner_replies"), pl.col("is_personal").sum().alias("personal_replies"))
+    )
+    abandoned_counts = (
+        abandoned.with_columns(cut_value=cut_value).group_by(CUT_KEYS).agg(pl.len().alias("abandoned_threads"))
+    )
+    channel_flags = (
+        abandoned_channels.with_columns(cut_value=cut_value)
+        .select(CUT_KEYS)
+        .unique()
+        .with_columns(abandoned_channel=pl.lit(True))
+    )
+    return (
+        metrics.join(reply_counts, on=CUT_KEYS, how="full", coalesce=True)
+        .join(abandoned_counts, on=CUT_KEYS, how="left")
+        .join(channel_flags, on=CUT_KEYS, how="left")
+        .with_columns(
+            pl.col("abandoned_threads").fill_null(0),
+            pl.col("abandoned_channel").fill_null(False),
+            pl.col("owner_replies").fill_null(0),
+            pl.col("personal_replies").fill_null(0),
+            pl.col("needs_answer").fill_null(0),
+            pl.col("answered").fill_null(0),
+            pl.col("answered_not_in_dump").fill_null(0),
+            pl.col("negative_needs_answer").fill_null(0),
+            pl.col("negative_answered").fill_null(0),
+            pl.col("recovery_n").fill_null(0),
+        )
+    )
+
+
+def _metrics_at_grain(
+    need_rows: pl.DataFrame, evidence: ThreadEvidence, run_members: pl.DataFrame, grain: str
+) -> list[pl.DataFrame]:
+    """Every cut's metrics per owner x period of `grain`, one frame per cut with its `cut` column."""
+    needs_in_period = need_rows.with_columns(period=period_expr("created_at", grain))
+    replies = evidence.replies.with_columns(period=period_expr("created_at", grain))
+    abandoned = evidence.abandoned.with_columns(period=period_expr("abandoned_at", grain))
+    abandoned_channels = (
+        needs_in_period.join(run_members, on="mention_id").select("owner", "platform", "period").unique()
+    )
     frames = []
-    for grain in grains:
-        n = need_rows.with_columns(period=period_expr("created_at", grain))
-        r = replies.with_columns(period=period_expr("created_at", grain))
-        a = abandoned.with_columns(period=period_expr("abandoned_at", grain))
-        channel = n.join(run_members, on="mention_id").select("owner", "platform", "period").unique()
-        cuts = [("all", pl.lit(ALL)), ("platform", pl.col("platform"))]
-        if "topic_label" in n.columns:
-            cuts.append(("topic", pl.col("topic_label").fill_null("(no topic)")))
-        for cut, value in cuts:
-            keys = ["owner", "period", "cut_value"]
-            agg = (
-                n.with_columns(cut_value=value)
-                .group_by(keys)
-                .agg(
-                    pl.len().alias("needs_answer"),
-                    pl.col("answered").sum().alias("answered"),
-                    (pl.col("answered") & ~pl.col("answer_in_dump")).sum().alias("answered_not_in_dump"),
-                    pl.col("first_response_minutes").median().alias("first_response_minutes_median"),
-                    pl.col("first_response_minutes").quantile(0.9, "linear").alias("first_response_minutes_p90"),
-                    pl.col("is_negative").sum().alias("negative_needs_answer"),
-                    (pl.col("is_negative") & pl.col("answered")).sum().alias("negative_answered"),
-                    pl.col("recovery").count().alias("recovery_n"),
-                    pl.col("recovery").mean().alias("sentiment_recovery"),
-                )
-            )
-            if cut == "topic":  # replies and abandonment are per thread, not per topic
-                agg = agg.with_columns(
-                    pl.lit(None, pl.UInt32).alias("abandoned_threads"),
-                    pl.lit(None, pl.Boolean).alias("abandoned_channel"),
-                    pl.lit(None, pl.UInt32).alias("owner_replies"),
-                    pl.lit(None, pl.UInt32).alias("personal_replies"),
-                )
-            else:
-                cut_value = value if cut == "all" else pl.col("platform")
-                rep = (
-                    r.with_columns(cut_value=cut_value)
-                    .group_by(keys)
-                    .agg(pl.len().alias("owner_replies"), pl.col("is_personal").sum().alias("personal_replies"))
-                )
-                ab = a.with_columns(cut_value=cut_value).group_by(keys).agg(pl.len().alias("abandoned_threads"))
-                ch = (
-                    channel.with_columns(cut_value=cut_value)
-                    .select(keys)
-                    .unique()
-                    .with_columns(abandoned_channel=pl.lit(True))
-                )
-                agg = (
-                    agg.join(rep, on=keys, how="full", coalesce=True)
-                    .join(ab, on=keys, how="left")
-                    .join(ch, on=keys, how="left")
-                    .with_columns(
-                        pl.col("abandoned_threads").fill_null(0),
-                        pl.col("abandoned_channel").fill_null(False),
-                        pl.col("owner_replies").fill_null(0),
-                        pl.col("personal_replies").fill_null(0),
-                        pl.col("needs_answer").fill_null(0),
-                        pl.col("answered").fill_null(0),
-                        pl.col("answered_not_in_dump").fill_null(0),
-                        pl.col("negative_needs_answer").fill_null(0),
-                        pl.col("negative_answered").fill_null(0),
-                        pl.col("recovery_n").fill_null(0),
-                    )
-                )
-            frames.append(agg.with_columns(cut=pl.lit(cut)))
-    out = pl.concat(frames, how="diagonal_relaxed").join(brand_of_owner, on="owner", how="left")
-    out = out.with_columns(
+    for cut, cut_value in _cuts(needs_in_period):
+        metrics = _need_metrics(needs_in_period, cut_value)
+        if cut == "topic":
+            metrics = _without_thread_metrics(metrics)
+        else:  # the value of the 'all' and 'platform' cuts is known for replies and abandonment too
+            metrics = _with_thread_metrics(metrics, replies, abandoned, abandoned_channels, cut_value)
+        frames.append(metrics.with_columns(cut=pl.lit(cut)))
+    return frames
+
+
+def _with_rates(metrics: pl.DataFrame) -> pl.DataFrame:
+    """Response rate (with its Wilson interval), negative response rate and personal reply share; a rate of
+    nothing (0 / 0) is null."""
+    rates = metrics.with_columns(
         (pl.col("answered") / pl.col("needs_answer")).alias("response_rate"),
         (pl.col("negative_answered") / pl.col("negative_needs_answer")).alias("negative_response_rate"),
         (pl.col("personal_replies") / pl.col("owner_replies")).alias("personal_reply_share"),
     ).with_columns(
         pl.col(c).fill_nan(None) for c in ("response_rate", "negative_response_rate", "personal_reply_share")
     )
-    out = _wilson_columns(out, "answered", "needs_answer", "response_rate")
-    return out.select(RESPONSIVENESS_COLUMNS).sort("owner", "cut", "cut_value", "period")
+    return _wilson_columns(rates, "answered", "needs_answer", "response_rate")
+
+
+def build_responsiveness(
+    needs: pl.DataFrame, evidence: ThreadEvidence, config: ScoringConfig, topics: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Responsiveness per owner x period, for all mentions ('all'), per platform and per topic."""
+    grains = [config.period] if config.period == ALL else [config.period, ALL]
+    brand_of_owner = needs.group_by("owner").agg(pl.col("brand").drop_nulls().mode().first())
+    need_rows = _need_rows(needs, evidence.recovery, topics)
+    run_members = (
+        evidence.runs.explode("mention_ids").rename({"mention_ids": "mention_id"}).select("mention_id").unique()
+    )
+    frames = [frame for grain in grains for frame in _metrics_at_grain(need_rows, evidence, run_members, grain)]
+    out = pl.concat(frames, how="diagonal_relaxed").join(brand_of_owner, on="owner", how="left")
+    return _with_rates(out).select(RESPONSIVENESS_COLUMNS).sort("owner", "cut", "cut_value", "period")
