@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trustpulse.topics.text import topic_input
+from trustpulse.topics.vectors import unit_rows
 
 MIN_WORDS = 2
 MAX_WORDS = 5  # labels are 2-6 words; candidates stop at 5 so that a "(keyword)" suffix still fits
@@ -139,12 +140,6 @@ def phrases_of(text: str, stop: frozenset[str], banned: frozenset[str]) -> dict[
     return found
 
 
-def _unit(X: np.ndarray) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float32)
-    norms = np.linalg.norm(X, axis=-1, keepdims=True)
-    return X / np.where(norms == 0, 1.0, norms)
-
-
 def _mmr(relevance: np.ndarray, sims: np.ndarray, k: int, diversity: float, allowed: np.ndarray) -> list[int]:
     """Indices picked by Maximal Marginal Relevance; the first must be `allowed` (when any is)."""
     chosen: list[int] = []
@@ -200,7 +195,7 @@ def name_topics(
             prior[key] = max(prior.get(key, 0.0), weight)
     sizes = Counter(int(t) for t in topics.tolist())
     mean_size = float(np.mean([sizes[t] for t in ids]))
-    unit = _unit(embeddings)
+    unit = unit_rows(np.asarray(embeddings, dtype=np.float32))
     # larger topics are named first: they get the plainest phrase when two topics would say the same
     order = sorted(ids, key=lambda t: (-sizes[t], t))
     candidates: dict[int, list[str]] = {}
@@ -210,7 +205,7 @@ def name_topics(
         ranked = sorted(pool, key=lambda pn: (-(pn[1] / sizes[t]) * math.log1p(mean_size / df_all[pn[0]]), pn[0]))
         candidates[t] = [p for p, _ in ranked[:MAX_CANDIDATES]]
     every = sorted({p for c in candidates.values() for p in c})
-    vectors = dict(zip(every, _unit(embed(every)), strict=True)) if every else {}
+    vectors = dict(zip(every, unit_rows(np.asarray(embed(every), dtype=np.float32)), strict=True)) if every else {}
 
     names: dict[int, TopicName] = {}
     used: set[str] = set()
@@ -222,7 +217,7 @@ def name_topics(
             used.add(label)
             names[t] = TopicName(label=_pretty(label), phrases=())
             continue
-        centroid = _unit(unit[topics == t].mean(axis=0))
+        centroid = unit_rows(unit[topics == t].mean(axis=0))
         V = np.stack([vectors[p] for p in cands])
         share = np.array([df_topic[t][p] / sizes[t] for p in cands])
         weight = np.array([prior[p] for p in cands])
