@@ -45,7 +45,8 @@ def git_commit() -> dict:
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-    dirty = bool(git("status", "--porcelain", "--", "trustpulse", "bench", "models"))
+    # code, model and data only: results written by benches do not make a run dirty
+    dirty = bool(git("status", "--porcelain", "--", "trustpulse", "bench", "models", ":!bench/results"))
     return {"commit": git("rev-parse", "HEAD"), "dirty": dirty}
 
 
