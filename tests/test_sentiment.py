@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +30,6 @@ from trustpulse.sentiment.model import (  # noqa: E402
 from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts  # noqa: E402
 
 COLUMNS = ["label", "p_negative", "p_neutral", "p_positive", "score"]
-HAVE_ADAPTER = (DEFAULT_ADAPTER_DIR / "adapter_model.safetensors").is_file()
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,16 @@ def test_corrupted_base_is_rejected(tmp_path: Path) -> None:
         verify_base(bad)
 
 
-@pytest.mark.skipif(not HAVE_ADAPTER, reason="models/sentiment adapter not trained yet")
+def test_the_adapter_ships_inside_the_package() -> None:
+    """The default model's adapter is package data (an installed trustpulse needs no repository checkout)."""
+    import trustpulse
+
+    package_dir = Path(trustpulse.__file__).parent
+    assert DEFAULT_ADAPTER_DIR.is_relative_to(package_dir)
+    for name in ("adapter_model.safetensors", "adapter_config.json", "training.json", "MODEL_CARD.md"):
+        assert (DEFAULT_ADAPTER_DIR / name).is_file(), name
+
+
 def test_default_model_scores() -> None:
     m = SentimentModel.load(num_threads=1)
     assert m.model_id.startswith("trustpulse-minilm-sentiment@")
@@ -239,3 +250,41 @@ def test_cache_compacts_many_shards(tiny: SentimentModel, tmp_path: Path) -> Non
 
 def test_labels_constant() -> None:
     assert LABELS == ("negative", "neutral", "positive")
+
+
+# ------------------------------------------------------------------------------ training
+def _write_tiny_training_data(directory: Path) -> list[str]:
+    """A few hundred bytes of labelled tweets in the training script's formats; its data arguments."""
+    words = {"negative": "awful hate broken", "neutral": "store monday opens", "positive": "love great amazing"}
+    rows = [f"{label}\t@someone {words[label]} #{i} http://x.co/{i}" for i in range(20) for label in LABELS]
+    (directory / "train.tsv").write_text("label\ttext\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (directory / "val_text.txt").write_text("\n".join(words[label] for label in LABELS) + "\n", encoding="utf-8")
+    (directory / "val_labels.txt").write_text("0\n1\n2\n", encoding="utf-8")
+    return [
+        *("--train", str(directory / "train.tsv")),
+        *("--dev-text", str(directory / "val_text.txt")),
+        *("--dev-labels", str(directory / "val_labels.txt")),
+    ]
+
+
+def test_training_smoke_run_writes_a_loadable_adapter(tmp_path: Path) -> None:
+    """`python -m trustpulse.sentiment.train --limit` end to end (a few steps): adapter, config and training.json,
+    and the adapter loads as a model of our kind."""
+    out = tmp_path / "adapter"
+    args = [*_write_tiny_training_data(tmp_path), "--out", str(out), "--limit", "48", "--epochs", "1"]
+    args += ["--batch-size", "16", "--evals", "2", "--threads", "1", "--holdout", "0.2"]
+    done = subprocess.run(
+        [sys.executable, "-m", "trustpulse.sentiment.train", *args], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["adapter_config.json", "adapter_model.safetensors", "training.json"]
+    report = json.loads((out / "training.json").read_text())
+    assert report["data"]["train"]["examples"] == 48
+    assert report["data"]["train"]["used_for_training"] + report["data"]["train"]["holdout"] == 48
+    assert report["steps"] == report["planned_steps"] == 3 and not report["time_limited"]
+    assert [h["step"] for h in report["history"]] == [2, 3]
+    assert "out" not in report["hyperparameters"] and report["hyperparameters"]["limit"] == 48
+    model = SentimentModel.load(str(out), runtime="torch-fp32", num_threads=1)
+    assert model.model_id.startswith("trustpulse-minilm-sentiment@")
+    assert model.score_texts(["I love it", "I hate it"]).columns == COLUMNS

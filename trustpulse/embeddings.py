@@ -91,10 +91,6 @@ class EmbeddingCache:
         self.dim = dim
         self.store = ShardCache(directory, {"key": pl.String(), "embedding": pl.Array(pl.Float32(), dim)})
 
-    @property
-    def directory(self) -> Path:
-        return self.store.directory
-
     def __len__(self) -> int:
         return len(self.store)
 
@@ -194,9 +190,3 @@ class Embedder:
         self.n_encoded += len(todo_keys)
         self.n_cached += len(keys) - len(todo_keys)
         return np.stack([known[k] for k in keys]).astype(np.float32, copy=False), rows
-
-
-def embedder_for(data_root: Path | str | None, encoder: Encoder | None = None) -> Embedder:
-    """An `Embedder` over the packaged encoder, cached under the data root (no cache when None)."""
-    cache = EmbeddingCache(cache_dir_for(data_root)) if data_root is not None else None
-    return Embedder(encoder=encoder, cache=cache)

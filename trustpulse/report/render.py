@@ -27,6 +27,7 @@ from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from reports import EXECUTIVE_REPORT_NOTEBOOK
 from trustpulse.report.checks import HtmlCheck, inspect_html
 from trustpulse.report.context import DEFAULT_MIN_KPI_N, check_run_date
 from trustpulse.report.reconcile import Reconciliation, reconcile_file
@@ -34,7 +35,7 @@ from trustpulse.report.stated import STATED_FILE
 from trustpulse.report.style import PAGE_CSS
 from trustpulse.storage import write_bytes_atomic
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "reports" / "executive_report.ipynb"
+NOTEBOOK = EXECUTIVE_REPORT_NOTEBOOK
 NOTEBOOK_ENV_VAR = "TRUSTPULSE_REPORT_NOTEBOOK"
 REPORT_NAME = "executive_report"
 ANALYST_TAG = "analyst"  # notebook cells for analysts only (how to use the notebook): left out of the report

