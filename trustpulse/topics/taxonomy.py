@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import polars as pl
 
-TAXONOMY_SCHEMA: dict[str, pl.DataType] = {"taxonomy_label": pl.String(), "taxonomy_score": pl.Float64()}
+from trustpulse.tables import TAXONOMY_SCHEMA
 
 
 def taxonomy_prompts(taxonomy: Mapping[str, str]) -> list[str]:
