@@ -375,7 +375,7 @@ PERIOD_LABEL_FORMAT = "%Y-%m-%d"
 def period_interval(grain: str) -> str:
     """The Polars interval ('1w') of a period grain ('week')."""
     if grain not in PERIOD_GRAINS:
-        raise ValueError(f"period must be one of {[*PERIOD_GRAINS, ALL_PERIODS]}, got {grain!r}")
+        raise ValueError(f"period must be one of {list(PERIOD_GRAINS)}, got {grain!r}")
     return PERIOD_GRAINS[grain]
 
 

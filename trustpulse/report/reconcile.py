@@ -32,6 +32,7 @@ from trustpulse.report.stated import (
 from trustpulse.report.stated import (
     UNDATED as UNDATED_METRIC,
 )
+from trustpulse.storage import table_path
 from trustpulse.tables import ALL_PERIODS, UNDATED, period_bounds
 
 # the table each metric is recounted from
@@ -90,7 +91,7 @@ class _Warehouse:
         self.con = duckdb.connect()
         self.columns: dict[str, set[str]] = {}
         for table in set(SOURCE.values()):
-            path = warehouse_dir / f"{table}.parquet"
+            path = table_path(warehouse_dir, table)
             if path.exists():
                 quoted = str(path).replace("'", "''")
                 self.con.execute(f"create view {table} as select * from read_parquet('{quoted}')")
