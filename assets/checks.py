@@ -8,9 +8,8 @@ import dagster as dg
 import polars as pl
 
 from assets.dataset import mention_dataset
-from assets.mentions import MENTION_SCHEMA
 from assets.report import executive_report
-from assets.sentiment import SENTIMENT_SCHEMA, mention_sentiment
+from assets.sentiment import mention_sentiment
 from trustpulse.checks import (
     contract_violations,
     duplicated_values,
@@ -22,7 +21,7 @@ from trustpulse.checks import (
 from trustpulse.report.render import ReportError, read_staged, reconcile_staged
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path
-from trustpulse.tables import ACCOUNTING_SCHEMA
+from trustpulse.tables import ACCOUNTING_SCHEMA, MENTION_SCHEMA, SENTIMENT_SCHEMA
 
 # Automation runs a check together with its asset (in the run that materialises it), never on its own.
 WITH_ITS_ASSET = dg.AutomationCondition.any_deps_match(dg.AutomationCondition.will_be_requested()).with_label(

@@ -8,15 +8,20 @@ and, per dump, raw records = kept + duplicates + quarantined still holds.
 import dagster as dg
 import polars as pl
 
-from assets.ingest import DUMPS, MANIFEST_SCHEMA, raw_mentions
-from assets.mentions import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA
+from assets.ingest import DUMPS, raw_mentions
 from pipelines.partitions import SIGNATURE_METADATA, dumps_signature
 from trustpulse.catalog import catalog_metadata, text_first
 from trustpulse.metadata import table_metadata
-from trustpulse.readers import RAW_SCHEMA
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import dump_is_complete, read_partitions, table_path, write_parquet_atomic
-from trustpulse.tables import ACCOUNTING_SCHEMA
+from trustpulse.tables import (
+    ACCOUNTING_SCHEMA,
+    DUPLICATE_SCHEMA,
+    MANIFEST_SCHEMA,
+    MENTION_SCHEMA,
+    QUARANTINE_SCHEMA,
+    RAW_SCHEMA,
+)
 
 
 def dedupe_across_dumps(mentions: pl.DataFrame, duplicates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -10,15 +10,16 @@ from dataclasses import replace
 import dagster as dg
 import polars as pl
 
-from assets.mentions import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA, clean_dump
+from assets.mentions import clean_dump
 from trustpulse.brands import load_brandbook
 from trustpulse.catalog import catalog_metadata, text_first
 from trustpulse.cleaning.text import mask_pii, mask_pii_in_raw
 from trustpulse.landing import DumpNotFoundError, dump_for_key
 from trustpulse.metadata import table_metadata
-from trustpulse.readers import RAW_SCHEMA, count_file_records, detect_format, read_dump
+from trustpulse.readers import count_file_records, detect_format, read_dump
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import partition_path, write_parquet_atomic
+from trustpulse.tables import DUPLICATE_SCHEMA, MANIFEST_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA, RAW_SCHEMA
 
 DUMPS = dg.DynamicPartitionsDefinition(name="dumps")
 
@@ -35,15 +36,6 @@ def mask_raw_pii(raw: pl.DataFrame, region: str) -> pl.DataFrame:
     )
 
 
-# one row per ingested dump (also for a dump with no records): what the accounting starts from
-MANIFEST_SCHEMA: dict[str, pl.DataType] = {
-    "dump_file": pl.String(),
-    "dump_key": pl.String(),
-    "source_format": pl.String(),
-    "read_records": pl.Int64(),  # records the reader produced
-    "file_records": pl.Int64(),  # records the file holds, counted from its structure (null: no such count)
-    "reader_notes": pl.List(pl.String()),  # distinct caveats the reader noted on this dump's records
-}
 INGEST_GROUP = "ingest"
 
 

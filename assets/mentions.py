@@ -27,49 +27,8 @@ from trustpulse.cleaning.platforms import platform_of
 from trustpulse.cleaning.text import EMAIL, EMAIL_MASK, mask_pii, normalise_text
 from trustpulse.cleaning.threads import blog_reply_parent, stable_id, thread_roots
 from trustpulse.settings import TrustpulseSettings
+from trustpulse.tables import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA
 
-MENTION_SCHEMA: dict[str, pl.DataType] = {
-    "mention_id": pl.String(),
-    "record_id": pl.String(),
-    "dump_file": pl.String(),
-    "dump_key": pl.String(),
-    "source_format": pl.String(),
-    "platform": pl.String(),
-    "thread_id": pl.String(),
-    "parent_id": pl.String(),
-    "position": pl.Int64(),
-    "author_id": pl.String(),
-    "author": pl.String(),
-    "is_owner": pl.Boolean(),
-    "brand": pl.List(pl.String()),
-    "mention_type": pl.String(),
-    "created_at": pl.Datetime("us", "UTC"),
-    "text": pl.String(),
-    "lang": pl.String(),
-    "n_chars": pl.Int64(),
-    "url": pl.String(),
-    # replies the source says this mention got that are not in the dump (twcs `response_tweet_id`): the
-    # mention was answered, the answer is just not in the export
-    "replies_not_in_dump": pl.Int64(),
-}
-QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
-    "record_id": pl.String(),
-    "dump_file": pl.String(),
-    "dump_key": pl.String(),
-    "record_index": pl.Int64(),
-    "line_start": pl.Int64(),
-    "line_end": pl.Int64(),
-    "reason": pl.String(),
-    "raw": pl.String(),
-}
-DUPLICATE_SCHEMA: dict[str, pl.DataType] = {
-    "record_id": pl.String(),
-    "dump_file": pl.String(),
-    "dump_key": pl.String(),
-    "duplicate_of": pl.String(),  # mention_id of the kept mention
-    "rule": pl.String(),
-    "similarity": pl.Float64(),
-}
 GLOBAL_ID_PLATFORMS = ("twitter", "reddit")  # native ids unique across dumps
 # platforms where people are known by their @handle
 HANDLE_PLATFORMS = ("twitter", "reddit", "instagram", "tiktok", "threads", "bluesky", "mastodon", "support")

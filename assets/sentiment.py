@@ -26,18 +26,8 @@ from trustpulse.sentiment.languages import DEFAULT_LANGUAGES, NOT_SCORED_LANGUAG
 from trustpulse.sentiment.model import DEFAULT_MODEL, SentimentModel
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path, write_parquet_atomic
+from trustpulse.tables import SENTIMENT_SCHEMA
 
-SENTIMENT_SCHEMA: dict[str, pl.DataType] = {
-    "mention_id": pl.String(),
-    "label": pl.String(),
-    "p_negative": pl.Float64(),
-    "p_neutral": pl.Float64(),
-    "p_positive": pl.Float64(),
-    "score": pl.Float64(),
-    "model_id": pl.String(),
-    "scored": pl.Boolean(),
-    "not_scored_reason": pl.String(),
-}
 RUNTIME_CACHE_DIR = "sentiment-runtime"
 
 

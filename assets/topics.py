@@ -17,9 +17,9 @@ from trustpulse.embeddings import Embedder, EmbeddingCache, cache_dir_for, load_
 from trustpulse.metadata import table_metadata
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path, write_parquet_atomic
+from trustpulse.tables import MENTION_TOPICS_SCHEMA, TREND_SCHEMA
 from trustpulse.topics import (
     DEFAULT_TAXONOMY,
-    TREND_SCHEMA,
     SavedTopics,
     TopicConfig,
     assign_topics,
@@ -33,17 +33,6 @@ from trustpulse.topics import (
 )
 from trustpulse.topics.model import OUTLIER_LABEL
 from trustpulse.topics.trends import topic_trends as trends_table
-
-MENTION_TOPICS_SCHEMA: dict[str, pl.DataType] = {
-    "mention_id": pl.String(),
-    "topic_id": pl.Int64(),
-    "topic_label": pl.String(),
-    "topic_probability": pl.Float64(),
-    "taxonomy_label": pl.String(),
-    "taxonomy_score": pl.Float64(),
-    "assigned": pl.String(),  # fitted (the model was fitted on this text) | nearest (assigned later)
-    "topic_taxonomy_label": pl.String(),  # the taxonomy entry closest to the topic's centroid
-}
 
 
 class TopicsResource(dg.ConfigurableResource):

@@ -21,12 +21,16 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from assets.mentions import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA
-from assets.sentiment import SENTIMENT_SCHEMA
-from assets.topics import MENTION_TOPICS_SCHEMA
 from trustpulse.catalog import described_schema
-from trustpulse.readers import RAW_SCHEMA
-from trustpulse.topics import TREND_SCHEMA
+from trustpulse.tables import (
+    DUPLICATE_SCHEMA,
+    MENTION_SCHEMA,
+    MENTION_TOPICS_SCHEMA,
+    QUARANTINE_SCHEMA,
+    RAW_SCHEMA,
+    SENTIMENT_SCHEMA,
+    TREND_SCHEMA,
+)
 
 DATA_TEAM = "team:data-engineering"
 INSIGHTS_TEAM = "team:insights"

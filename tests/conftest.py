@@ -12,6 +12,7 @@ from assets.mentions import CleanedDump, clean_dump
 from trustpulse.brands import BrandBook, load_brandbook
 from trustpulse.readers import DumpSource, detect_format, read_dump
 from trustpulse.settings import TrustpulseSettings
+from trustpulse.tables import TABLES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CUSTOM_CSV_COLUMNS = {
@@ -44,6 +45,14 @@ def read_raw(path: Path, settings: TrustpulseSettings) -> pl.DataFrame:
     fmt = detect_format(source, settings.format_overrides, settings.csv_columns)
     chunks = list(read_dump(source, fmt, settings.csv_columns, chunk_rows=2))
     return pl.concat(chunks) if chunks else pl.DataFrame()
+
+
+def with_contract_columns(df: pl.DataFrame, table: str) -> pl.DataFrame:
+    """`df` with every other column of the contract's `table` added as nulls, in the contract's order: a test
+    table that sets only the columns it is about, shaped as its stage writes it."""
+    schema = TABLES[table].schema
+    nulls = [pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in df.columns]
+    return df.with_columns(nulls).select(list(schema))
 
 
 def clean_fixture(name: str, settings: TrustpulseSettings, book: BrandBook) -> tuple[pl.DataFrame, CleanedDump]:

@@ -104,8 +104,7 @@ def _with(settings: TrustpulseSettings, **changes) -> TrustpulseSettings:
 @pytest.fixture
 def published(settings) -> TrustpulseSettings:
     """A tiny, valid set of published tables."""
-    from assets.mentions import MENTION_SCHEMA
-    from trustpulse.tables import ACCOUNTING_SCHEMA
+    from trustpulse.tables import ACCOUNTING_SCHEMA, MENTION_SCHEMA
 
     wh = settings.warehouse_dir
     mentions = (

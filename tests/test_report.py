@@ -16,12 +16,15 @@ import pytest
 from assets.checks import report_reconciles
 from assets.report import executive_report, published_report
 from tests.browser import CHROMIUM, MISSING, open_report
+from tests.conftest import with_contract_columns
 from trustpulse.report.checks import inspect_html
 from trustpulse.report.context import load_report
+from trustpulse.report.data import load_warehouse
 from trustpulse.report.escape import h, quote, safe_link
 from trustpulse.report.kpis import all_kpis
-from trustpulse.report.render import render_report
+from trustpulse.report.render import ReportError, render_report
 from trustpulse.settings import TrustpulseSettings
+from trustpulse.tables import TableContractError
 
 RUN_DATE = "2026-10-26"
 WEEKS = ("2026-10-05", "2026-10-12", "2026-10-19")
@@ -227,6 +230,17 @@ def build_rich_root(root: Path) -> Path:
 def build_thin_root(root: Path) -> Path:
     """One dump, one brand with five mentions, trust_index all null with its notes: 'not enough data'."""
     week = "2026-10-19"
+    trust = pl.DataFrame(
+        {
+            "brand": ["Tiny", "Tiny"],
+            "period": [week, "all"],
+            "ability_note": ["not enough data (5 audience mentions < 10)"] * 2,
+            "benevolence_note": ["not enough data (0 mentions needing an answer < 5)"] * 2,
+            "integrity_note": ["not enough data (0 signals < 5)"] * 2,
+            "index_note": ["not enough data: ability, benevolence, integrity"] * 2,
+            "threads": [1, 1],
+        }
+    )
     rows = [
         {
             "mention_id": f"t{i}",
@@ -249,24 +263,7 @@ def build_thin_root(root: Path) -> Path:
         "mention_sentiment",
         pl.DataFrame({"mention_id": ["t0", "t1"], "label": ["negative", "positive"], "score": [-0.6, 0.6]}),
     )
-    _write(
-        root,
-        "trust_index",
-        pl.DataFrame(
-            {
-                "brand": ["Tiny", "Tiny"],
-                "period": [week, "all"],
-                "trust_index": [None, None],
-                "ability": [None, None],
-                "ability_note": ["not enough data (5 audience mentions < 10)"] * 2,
-                "benevolence_note": ["not enough data (0 mentions needing an answer < 5)"] * 2,
-                "integrity_note": ["not enough data (0 signals < 5)"] * 2,
-                "index_note": ["not enough data: ability, benevolence, integrity"] * 2,
-                "threads": [1, 1],
-            },
-            schema_overrides={"trust_index": pl.Float64, "ability": pl.Float64},
-        ),
-    )
+    _write(root, "trust_index", with_contract_columns(trust, "trust_index"))  # no component could be computed
     _write(
         root,
         "ingest_accounting",
@@ -387,6 +384,27 @@ def test_thin_data_says_not_enough_data(tmp_path: Path) -> None:
     assert "Tiny" in page and "Topics not computed" in page
     assert "<script>alert(" not in page
     assert inspect_html(page).external_loads == []
+
+
+def test_a_drifted_column_stops_the_report_naming_its_table_and_column(tmp_path: Path, rich_root: Path) -> None:
+    """The report reads through the table contract with strict casts: a column whose values are no longer of its
+    type fails loudly instead of silently becoming null; the same tables, undrifted, load."""
+    root = tmp_path / "data"
+    shutil.copytree(rich_root / "warehouse", root / "warehouse")
+    assert load_warehouse(root / "warehouse").needs["answered"].null_count() == 0
+    needs = pl.read_parquet(root / "warehouse" / "needs_answer.parquet")
+    drifted = needs.with_columns(answered=pl.when(pl.col("answered")).then(pl.lit("yes")).otherwise(pl.lit("no")))
+    _write(root, "needs_answer", drifted)
+    with pytest.raises(TableContractError, match=r"^table needs_answer: column answered holds String") as err:
+        load_warehouse(root / "warehouse")
+    assert "\n" not in str(err.value)
+    with pytest.raises(ReportError, match="TableContractError: table needs_answer: column answered"):
+        render_report(root, run_date=RUN_DATE)
+    assert not (root / "reports" / "latest.html").exists()
+
+    _write(root, "needs_answer", needs.drop("reason"))
+    with pytest.raises(TableContractError, match=r"^table needs_answer: column reason \(String\) is missing$"):
+        load_warehouse(root / "warehouse")
 
 
 def test_dagster_asset_reports_metadata(tmp_path: Path, rich_root: Path) -> None:

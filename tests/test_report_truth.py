@@ -16,6 +16,7 @@ import pytest
 
 from assets.checks import report_reconciles
 from assets.report import executive_report, published_report
+from tests.conftest import with_contract_columns
 from tests.test_report import RUN_DATE, build_rich_root
 from trustpulse.report import blocks, figures, fmt
 from trustpulse.report.context import load_report
@@ -90,7 +91,7 @@ def build_owner_root(root: Path, owners: int, weeks: tuple[str, ...] = WEEKS) ->
                 }
             )
     _write(root, "needs_answer", _needs(needs))
-    _write(root, "responsiveness", pl.DataFrame(resp))
+    _write(root, "responsiveness", with_contract_columns(pl.DataFrame(resp), "responsiveness"))
     return root
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
-from assets.mentions import MENTION_SCHEMA
 from tests.conftest import clean_fixture
 from trustpulse.brands import BrandBook, load_brandbook
 from trustpulse.scoring.responsiveness import canned_flags
@@ -18,6 +18,7 @@ from trustpulse.scoring.signals import is_advocacy, is_gratitude_only, is_questi
 from trustpulse.scoring.stats import wilson_interval
 from trustpulse.scoring.trust import weighted_median
 from trustpulse.settings import ScoringConfig
+from trustpulse.tables import MENTION_SCHEMA, TABLES, conform
 
 WEEK = "2024-03-04"
 
@@ -199,6 +200,34 @@ def test_not_enough_data(acme):
     assert row["ability"] is None and row["ability_note"] == "not enough data (3 audience mentions < 10)"
     assert row["benevolence"] is None and row["trust_index"] is None
     assert row["index_note"].startswith("not enough data: ability, benevolence")
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "needs_answer",
+        "unanswered",
+        "responsiveness",
+        pytest.param(
+            "trust_index",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="build_trust_index infers its types from the rows: an all-null column is Null, `threads` of "
+                "an empty table Float64; the values conform (strict cast), the types only once trust.py casts",
+            ),
+        ),
+        "trust_drivers",
+    ],
+)
+def test_score_tables_are_written_to_their_contract(acme, table):
+    """Every scoring table has exactly its contract's columns and types, whatever the data (a normal week, too
+    few mentions for any component, none at all)."""
+    mentions, sentiment = hand_fixture()
+    few = mentions.filter(pl.col("thread_id").is_in(["T1", "T2"]))
+    for data in (mentions, few, mentions.head(0)):
+        written = getattr(score_mentions(data, sentiment, acme, ScoringConfig()), table)
+        assert_frame_equal(conform(written, table), written, check_dtypes=False)  # the values hold (strict cast)
+        assert written.schema == pl.Schema(TABLES[table].schema)
 
 
 def test_drivers_link_back_to_mentions(scores):

@@ -18,14 +18,14 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from assets.topics import MENTION_TOPICS_SCHEMA, TOPIC_ASSETS, TopicsResource
+from assets.topics import TOPIC_ASSETS, TopicsResource
 from trustpulse.embeddings import Embedder, EmbeddingCache, load_encoder, text_key
 from trustpulse.report import figures
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path, write_parquet_atomic
+from trustpulse.tables import MENTION_TOPICS_SCHEMA, TREND_SCHEMA
 from trustpulse.topics import (
     DEFAULT_TAXONOMY,
-    TREND_SCHEMA,
     TopicConfig,
     TopicFit,
     assign_topics,

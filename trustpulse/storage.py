@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -17,20 +18,50 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from trustpulse.tables import TABLES
+
+
+def _staging_path(path: Path) -> Path:
+    """A hidden, unique sibling of `path` to build it under before it is renamed into place."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as fh:
+        os.fsync(fh.fileno())
+
 
 @contextmanager
 def atomic_target(path: Path) -> Iterator[Path]:
     """A temporary path beside `path` to write to; on success it is fsynced and renamed onto `path`,
     so readers never see half a file. A killed writer leaves only a hidden `.*.tmp` file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp = _staging_path(path)
     try:
         yield tmp
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
+        _fsync(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_directory(path: Path) -> Iterator[Path]:
+    """A hidden staging directory beside `path` to fill; on success its files are fsynced and it is renamed onto
+    `path`, so readers see the whole directory or none of it. The rename fails (OSError) when `path` already
+    exists and is not empty. A killed writer leaves only a hidden `.*.tmp` directory; any error removes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = _staging_path(path)
+    staging.mkdir()
+    try:
+        yield staging
+        for file in staging.rglob("*"):
+            if file.is_file():
+                _fsync(file)
+        os.replace(staging, path)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def file_sha256(path: Path) -> str:
@@ -67,7 +98,7 @@ def partition_path(warehouse_dir: Path, table: str, dump_key: str) -> Path:
 
 
 # per-dump partition tables; `dump_manifest` is written last and marks a dump's partition as complete
-DUMP_TABLES = ("raw_mentions", "mentions", "quarantine", "duplicates", "dump_manifest")
+DUMP_TABLES = tuple(name for name, contract in TABLES.items() if contract.per_dump)
 
 
 def dump_is_complete(warehouse_dir: Path, dump_key: str) -> bool:
@@ -95,19 +126,16 @@ def read_partitions(
 
 def build_duckdb_views(duckdb_path: Path, tables: dict[str, Path]) -> list[str]:
     """Rebuild the DuckDB file: one view per parquet table. Built beside, then renamed into place."""
-    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = duckdb_path.with_name(f".{duckdb_path.name}.{uuid.uuid4().hex}.tmp")
     created = []
-    try:
-        with duckdb.connect(str(tmp)) as con:
-            for name, path in sorted(tables.items()):
-                if path.exists():
-                    literal = str(path.resolve()).replace("'", "''")
-                    con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{literal}')")
-                    created.append(name)
-            con.execute("CHECKPOINT")
-        os.replace(tmp, duckdb_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    with atomic_target(duckdb_path) as tmp:
+        try:
+            with duckdb.connect(str(tmp)) as con:
+                for name, path in sorted(tables.items()):
+                    if path.exists():
+                        literal = str(path.resolve()).replace("'", "''")
+                        con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{literal}')")
+                        created.append(name)
+                con.execute("CHECKPOINT")
+        finally:
+            Path(f"{tmp}.wal").unlink(missing_ok=True)
     return created

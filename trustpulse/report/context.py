@@ -12,10 +12,11 @@ from pathlib import Path
 import polars as pl
 
 from trustpulse.report.data import Warehouse, load_warehouse
-from trustpulse.report.periods import ReportPeriod, infer_grain, is_dated, period_label, resolve_period
+from trustpulse.report.periods import ReportPeriod, infer_grain, is_dated, resolve_period
 from trustpulse.report.stated import StatedCounts
 from trustpulse.report.style import assign_colors, color_for
 from trustpulse.settings import TrustpulseSettings
+from trustpulse.tables import period_label
 
 _RUN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A KPI, rate or interval needs at least this many observations to be shown (TrustpulseSettings.min_kpi_n).

@@ -1,7 +1,8 @@
 """The report period: which period the KPIs describe, the one before it, and the timeline of the charts.
 
-Period labels follow the scoring tables: the ISO date a period starts on ('YYYY-MM-DD'), 'all' or 'undated'.
-The grain (day / week / month) is read back from the labels themselves.
+Period labels are the table contract's (`trustpulse.tables.period_label`), as the scoring tables write them: the
+ISO date a period starts on ('YYYY-MM-DD'), 'all' or 'undated'. The grain (day / week / month) is read back from
+the labels themselves.
 """
 
 import re
@@ -11,10 +12,9 @@ from itertools import pairwise
 
 import polars as pl
 
-ALL = "all"
-UNDATED = "undated"
+from trustpulse.tables import ALL_PERIODS
+
 LATEST = "latest"
-TRUNCATE = {"day": "1d", "week": "1w", "month": "1mo"}
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -40,17 +40,12 @@ def infer_grain(labels: list[str]) -> str:
     return "week"
 
 
-def period_label(column: str, grain: str) -> pl.Expr:
-    """The period label of a UTC timestamp column, as the scoring stage writes it."""
-    return pl.col(column).dt.truncate(TRUNCATE[grain]).dt.strftime("%Y-%m-%d").fill_null(UNDATED)
-
-
 def describe(label: str | None, grain: str) -> str:
     """'week of 2 Nov 2026', 'October 2026', '3 Nov 2026', 'all periods'."""
     if label is None:
         return "no earlier period"
     if not is_dated(label):
-        return "all periods" if label == ALL else label
+        return "all periods" if label == ALL_PERIODS else label
     day = date.fromisoformat(label)
     text = f"{day.day} {day:%b %Y}"
     if grain == "week":
@@ -77,7 +72,7 @@ class ReportPeriod:
 
     @property
     def is_all(self) -> bool:
-        return self.label == ALL
+        return self.label == ALL_PERIODS
 
 
 def resolve_period(requested: str, trust: pl.DataFrame, mention_labels: list[str], grain: str) -> ReportPeriod:
@@ -91,8 +86,8 @@ def resolve_period(requested: str, trust: pl.DataFrame, mention_labels: list[str
         sorted({*(p for p in trust["period"].to_list() if is_dated(p)), *filter(is_dated, mention_labels)})
     )
     wanted = (requested or LATEST).strip()
-    if wanted == ALL or not timeline:
-        return ReportPeriod(ALL, None, grain, timeline)
+    if wanted == ALL_PERIODS or not timeline:
+        return ReportPeriod(ALL_PERIODS, None, grain, timeline)
     if wanted == LATEST:
         scored = (
             trust.filter(pl.col("trust_index").is_not_null() & pl.col("period").is_in(list(timeline)))

@@ -10,12 +10,11 @@ and by `render_report` before anything is published.
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-from trustpulse.report.periods import ALL, UNDATED, is_dated
+from trustpulse.report.periods import is_dated
 from trustpulse.report.stated import (
     ANSWERED,
     ANSWERED_NOT_IN_DUMP,
@@ -33,9 +32,9 @@ from trustpulse.report.stated import (
 from trustpulse.report.stated import (
     UNDATED as UNDATED_METRIC,
 )
+from trustpulse.storage import table_path
+from trustpulse.tables import ALL_PERIODS, UNDATED, period_bounds
 
-MONTHS_PER_YEAR = 12
-GRAIN_DAYS = {"day": 1, "week": 7}
 # the table each metric is recounted from
 SOURCE = {
     AUDIENCE_MENTIONS: "mentions",
@@ -74,20 +73,8 @@ class Reconciliation:
         return f"{len(self.mismatches)} of {self.checked} stated counts differ from the warehouse: {first}"
 
 
-def period_bounds(label: str, grain: str) -> tuple[datetime, datetime]:
-    """[start, end) in UTC of a period label ('2026-10-19') at its grain."""
-    start = date.fromisoformat(label)
-    if grain == "month":
-        months = start.month  # the month after `start`, 1-based
-        end = date(start.year + months // MONTHS_PER_YEAR, months % MONTHS_PER_YEAR + 1, 1)
-    else:
-        end = start + timedelta(days=GRAIN_DAYS.get(grain, GRAIN_DAYS["week"]))
-    as_utc = lambda d: datetime(d.year, d.month, d.day, tzinfo=UTC)  # noqa: E731
-    return as_utc(start), as_utc(end)
-
-
 def _period_sql(label: str, grain: str, params: list) -> str:
-    if label == ALL:
+    if label == ALL_PERIODS:
         return "true"
     if label == UNDATED:
         return "created_at is null"
@@ -104,7 +91,7 @@ class _Warehouse:
         self.con = duckdb.connect()
         self.columns: dict[str, set[str]] = {}
         for table in set(SOURCE.values()):
-            path = warehouse_dir / f"{table}.parquet"
+            path = table_path(warehouse_dir, table)
             if path.exists():
                 quoted = str(path).replace("'", "''")
                 self.con.execute(f"create view {table} as select * from read_parquet('{quoted}')")

@@ -21,6 +21,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from trustpulse.storage import write_bytes_atomic
+from trustpulse.tables import ALL_PERIODS
+
 STATED_FILE = "stated_counts.json"
 FORMAT_VERSION = 1
 
@@ -48,7 +51,6 @@ METRICS = (
     DUPLICATES,
     QUARANTINED,
 )
-ALL_PERIODS = "all"
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,7 @@ class StatedCounts:
         return json.dumps(payload, indent=1, ensure_ascii=False)
 
     def write(self, path: str | Path) -> Path:
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(out.suffix + ".tmp")
-        tmp.write_text(self.to_json(), encoding="utf-8")
-        tmp.replace(out)
-        return out
+        return write_bytes_atomic(self.to_json().encode("utf-8"), Path(path))
 
     @classmethod
     def read(cls, path: str | Path) -> "StatedCounts":

@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from trustpulse.scoring.periods import period_expr
 from trustpulse.settings import ScoringConfig
+from trustpulse.tables import DRIVER_SCHEMA
+from trustpulse.tables import period_label as period_expr
 
-DRIVER_SCHEMA: dict[str, pl.DataType] = {
-    "brand": pl.String(),
-    "period": pl.String(),
-    "component": pl.String(),
-    "direction": pl.String(),
-    "mention_id": pl.String(),
-    "impact": pl.Float64(),
-    "why": pl.String(),
-    "text": pl.String(),
-}
 EXCERPT = 280
 
 

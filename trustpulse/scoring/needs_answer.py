@@ -24,27 +24,9 @@ import polars as pl
 from trustpulse.brands import BrandBook
 from trustpulse.cleaning.owners import LEADING_HANDLE, owners_talked_to
 from trustpulse.scoring.signals import is_gratitude_only, is_question
+from trustpulse.tables import NEEDS_ANSWER_SCHEMA
 
 NEGATIVE_LABEL = "negative"
-NEEDS_ANSWER_SCHEMA: dict[str, pl.DataType] = {
-    "mention_id": pl.String(),
-    "owner": pl.String(),
-    "brand": pl.String(),
-    "thread_id": pl.String(),
-    "platform": pl.String(),
-    "author_id": pl.String(),
-    "created_at": pl.Datetime("us", "UTC"),
-    "position": pl.Int64(),
-    "reason": pl.String(),  # question | negative | direct (the first that applies)
-    "is_question": pl.Boolean(),
-    "is_negative": pl.Boolean(),
-    "answered": pl.Boolean(),
-    # False when the export says a reply exists but does not hold it: answered, with no time
-    "answer_in_dump": pl.Boolean(),
-    "answer_mention_id": pl.String(),
-    "first_response_minutes": pl.Float64(),
-    "sentiment_score": pl.Float64(),
-}
 
 
 def _opening_name(text: str) -> str | None:

@@ -14,9 +14,10 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from trustpulse.scoring.periods import ALL, period_expr
 from trustpulse.scoring.stats import wilson_interval
 from trustpulse.settings import ScoringConfig
+from trustpulse.tables import ALL_PERIODS as ALL
+from trustpulse.tables import period_label as period_expr
 
 _HANDLES = re.compile(r"@[\w.\-']+")
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from trustpulse.scoring.periods import ALL, period_expr
 from trustpulse.settings import ScoringConfig
+from trustpulse.tables import ALL_PERIODS as ALL
+from trustpulse.tables import period_label as period_expr
 
 COMPONENTS = ("ability", "benevolence", "integrity")
 NOT_ENOUGH = "not enough data"

@@ -22,8 +22,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from trustpulse.storage import file_sha256
+from trustpulse.storage import atomic_directory, file_sha256
 
 RECIPE_VERSION = "ort-static-int8-v1"
 ONNX_OPSET = 17
@@ -186,33 +184,27 @@ def _quantize(fp32_path: Path, out_path: Path, tokenizer: Any, texts: Sequence[s
 
 
 def build_runtime(model: Any, tokenizer: Any, out_dir: Path, key: str, meta: dict[str, Any]) -> Path:
-    """Export + quantise ``model`` into ``out_dir`` (written under a temporary name, then renamed)."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    """Export + quantise ``model`` into ``out_dir`` (built in a hidden staging directory, then renamed)."""
     try:
-        fp32 = tmp / "fp32.onnx"
-        _export_fp32(model, fp32)
-        n_quant = _quantize(fp32, tmp / MODEL_FILE, tokenizer, calibration_texts())
-        fp32.unlink()
-        info = {
-            "key": key,
-            "recipe": RECIPE_VERSION,
-            "quantized_matmuls": n_quant,
-            "fp32_matmul_pattern": FP32_MATMUL_PATTERN,
-            "calibration_texts": len(calibration_texts()),
-            "model_sha256": file_sha256(tmp / MODEL_FILE),
-            "versions": library_versions(),
-            **meta,
-        }
-        (tmp / BUILD_FILE).write_text(json.dumps(info, indent=2) + "\n")
-        try:
-            os.replace(tmp, out_dir)
-        except OSError:
-            if not (out_dir / MODEL_FILE).is_file():  # someone else's finished build is as good as ours
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        with atomic_directory(out_dir) as tmp:
+            fp32 = tmp / "fp32.onnx"
+            _export_fp32(model, fp32)
+            n_quant = _quantize(fp32, tmp / MODEL_FILE, tokenizer, calibration_texts())
+            fp32.unlink()
+            info = {
+                "key": key,
+                "recipe": RECIPE_VERSION,
+                "quantized_matmuls": n_quant,
+                "fp32_matmul_pattern": FP32_MATMUL_PATTERN,
+                "calibration_texts": len(calibration_texts()),
+                "model_sha256": file_sha256(tmp / MODEL_FILE),
+                "versions": library_versions(),
+                **meta,
+            }
+            (tmp / BUILD_FILE).write_text(json.dumps(info, indent=2) + "\n")
+    except OSError:
+        if not (out_dir / MODEL_FILE).is_file():  # someone else's finished build is as good as ours
+            raise
     return out_dir
 
 

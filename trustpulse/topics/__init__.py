@@ -2,18 +2,16 @@
 a zero-shot business taxonomy, and topic trends. Pure functions, Polars in / Polars out."""
 
 from trustpulse.topics.config import DEFAULT_TAXONOMY, TopicConfig
-from trustpulse.topics.model import OUTLIER, OUTLIER_LABEL, TOPIC_INFO_SCHEMA, TopicFit, fit_sample, fit_topics
+from trustpulse.topics.model import OUTLIER, OUTLIER_LABEL, TopicFit, fit_sample, fit_topics
 from trustpulse.topics.store import SavedTopics, assign_topics, load_topics, model_dir, save_topics
 from trustpulse.topics.taxonomy import map_taxonomy
 from trustpulse.topics.text import topic_input
-from trustpulse.topics.trends import TREND_SCHEMA, topic_trends
+from trustpulse.topics.trends import topic_trends
 
 __all__ = [
     "DEFAULT_TAXONOMY",
     "OUTLIER",
     "OUTLIER_LABEL",
-    "TOPIC_INFO_SCHEMA",
-    "TREND_SCHEMA",
     "SavedTopics",
     "TopicConfig",
     "TopicFit",

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from trustpulse.tables import TOPIC_INFO_SCHEMA
 from trustpulse.topics.config import TopicConfig
 from trustpulse.topics.labels import TopicName, name_topics
 from trustpulse.topics.text import topic_input
@@ -47,13 +48,6 @@ logging.getLogger("BERTopic").addFilter(_DropKnownBertopicNote())
 OUTLIER = -1
 OUTLIER_LABEL = "outliers"
 DEGENERATE_LABEL = "all mentions"  # a corpus with no words to tell topics apart
-TOPIC_INFO_SCHEMA: dict[str, pl.DataType] = {
-    "topic_id": pl.Int64(),
-    "topic_label": pl.String(),
-    "keywords": pl.List(pl.String()),
-    "size": pl.Int64(),
-    "phrases": pl.List(pl.String()),  # the label first, then more phrases of the topic (MMR-diverse)
-}
 
 
 @dataclass

@@ -14,7 +14,6 @@ keeps no UMAP/HDBSCAN), with that cosine similarity as its probability.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from dataclasses import asdict, dataclass
@@ -26,8 +25,10 @@ import numpy as np
 import polars as pl
 
 from trustpulse.embeddings import ENCODER_ID, encoder_path, text_key
+from trustpulse.storage import atomic_directory, write_bytes_atomic
+from trustpulse.tables import TOPIC_INFO_SCHEMA
 from trustpulse.topics.config import TopicConfig
-from trustpulse.topics.model import OUTLIER, TOPIC_INFO_SCHEMA, TopicFit
+from trustpulse.topics.model import OUTLIER, TopicFit
 from trustpulse.topics.vectors import unit_rows
 
 ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
@@ -53,52 +54,42 @@ class SavedTopics:
     path: Path
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text)
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def save_topics(fit: TopicFit, texts: list[str], directory: Path, config: TopicConfig) -> Path:
     """Save a fit as a new version and make it current. Returns the version directory."""
     directory.mkdir(parents=True, exist_ok=True)
     version = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    staging = directory / f".{version}.tmp"
-    staging.mkdir()
-    if fit.model is not None:
-        fit.model.save(
-            str(staging / "bertopic"),
-            serialization="safetensors",
-            save_ctfidf=True,
-            save_embedding_model=str(encoder_path()),
+    with atomic_directory(directory / version) as staging:
+        if fit.model is not None:
+            fit.model.save(
+                str(staging / "bertopic"),
+                serialization="safetensors",
+                save_ctfidf=True,
+                save_embedding_model=str(encoder_path()),
+            )
+        fit.info.write_parquet(staging / "topics.parquet")
+        assignments = pl.DataFrame(
+            {
+                "text_key": [text_key(t) for t in texts],
+                "topic_id": fit.topics.astype(np.int64),
+                "topic_probability": fit.probabilities.astype(np.float64),
+            },
+            schema=ASSIGNMENT_SCHEMA,
         )
-    fit.info.write_parquet(staging / "topics.parquet")
-    assignments = pl.DataFrame(
-        {
-            "text_key": [text_key(t) for t in texts],
-            "topic_id": fit.topics.astype(np.int64),
-            "topic_probability": fit.probabilities.astype(np.float64),
-        },
-        schema=ASSIGNMENT_SCHEMA,
-    )
-    assignments.unique(subset="text_key", keep="first", maintain_order=True).write_parquet(
-        staging / "assignments.parquet"
-    )
-    manifest = {
-        "version": version,
-        "fitted_at": datetime.now(UTC).isoformat(),
-        "method": fit.method,
-        "n_docs": len(texts),
-        "n_topics": fit.n_topics,
-        "encoder": ENCODER_ID,
-        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()},
-        "stats": fit.stats,
-    }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-    os.replace(staging, directory / version)
-    _write_text_atomic(directory / "CURRENT", version)
+        assignments.unique(subset="text_key", keep="first", maintain_order=True).write_parquet(
+            staging / "assignments.parquet"
+        )
+        manifest = {
+            "version": version,
+            "fitted_at": datetime.now(UTC).isoformat(),
+            "method": fit.method,
+            "n_docs": len(texts),
+            "n_topics": fit.n_topics,
+            "encoder": ENCODER_ID,
+            "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()},
+            "stats": fit.stats,
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    write_bytes_atomic(version.encode(), directory / "CURRENT")
     versions = sorted(p for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
     for old in versions[:-KEEP_VERSIONS]:
         if old.name != version:

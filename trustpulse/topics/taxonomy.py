@@ -12,9 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import polars as pl
 
+from trustpulse.tables import TAXONOMY_SCHEMA
 from trustpulse.topics.vectors import unit_rows
-
-TAXONOMY_SCHEMA: dict[str, pl.DataType] = {"taxonomy_label": pl.String(), "taxonomy_score": pl.Float64()}
 
 
 def taxonomy_prompts(taxonomy: Mapping[str, str]) -> list[str]:

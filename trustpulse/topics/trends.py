@@ -14,25 +14,7 @@ import math
 
 import polars as pl
 
-PERIODS = {"day": "1d", "week": "1w", "month": "1mo"}
-TREND_SCHEMA: dict[str, pl.DataType] = {
-    "topic_id": pl.Int64(),
-    "topic_label": pl.String(),
-    "period_start": pl.Datetime("us", "UTC"),
-    "mentions": pl.Int64(),
-    "period_mentions": pl.Int64(),
-    "share": pl.Float64(),
-    "prev_mentions": pl.Int64(),
-    "prev_share": pl.Float64(),
-    "growth": pl.Float64(),
-    "z": pl.Float64(),
-    "p_value": pl.Float64(),
-    "rising": pl.Boolean(),
-    "n_negative": pl.Int64(),
-    "n_neutral": pl.Int64(),
-    "n_positive": pl.Int64(),
-    "net_sentiment": pl.Float64(),
-}
+from trustpulse.tables import TREND_SCHEMA, UTC_TIMESTAMP, period_interval, period_start
 
 
 def two_proportion_p(x1: int, n1: int, x0: int, n0: int) -> tuple[float | None, float | None]:
@@ -57,13 +39,12 @@ def topic_trends(
 ) -> pl.DataFrame:
     """`mention_topics` (mention_id, topic_id, topic_label) + `mentions` (mention_id, created_at) +
     optional `sentiment` (mention_id, label) -> one row per topic x period (TREND_SCHEMA)."""
-    if period not in PERIODS:
-        raise ValueError(f"period must be one of {sorted(PERIODS)}, not {period!r}")
+    interval = period_interval(period)
     dated = (
         mention_topics.select("mention_id", "topic_id", "topic_label")
         .join(mentions.select("mention_id", "created_at"), on="mention_id", how="inner")
         .filter(pl.col("created_at").is_not_null())
-        .with_columns(period_start=pl.col("created_at").cast(pl.Datetime("us", "UTC")).dt.truncate(PERIODS[period]))
+        .with_columns(period_start=period_start(pl.col("created_at").cast(UTC_TIMESTAMP), period))
     )
     if dated.height == 0:
         return pl.DataFrame(schema=TREND_SCHEMA)
@@ -82,8 +63,8 @@ def topic_trends(
     )
     first, last = dated["period_start"].min(), dated["period_start"].max()
     periods = pl.DataFrame(
-        {"period_start": pl.datetime_range(first, last, PERIODS[period], eager=True, time_zone="UTC")}
-    ).with_columns(pl.col("period_start").cast(pl.Datetime("us", "UTC")))
+        {"period_start": pl.datetime_range(first, last, interval, eager=True, time_zone="UTC")}
+    ).with_columns(pl.col("period_start").cast(UTC_TIMESTAMP))
     labels = dated.group_by("topic_id").agg(pl.col("topic_label").first())
     grid = (
         labels.join(periods, how="cross")
