@@ -208,14 +208,7 @@ def test_not_enough_data(acme):
         "needs_answer",
         "unanswered",
         "responsiveness",
-        pytest.param(
-            "trust_index",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="build_trust_index infers its types from the rows: an all-null column is Null, `threads` of "
-                "an empty table Float64; the values conform (strict cast), the types only once trust.py casts",
-            ),
-        ),
+        "trust_index",
         "trust_drivers",
     ],
 )

@@ -6,8 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from trustpulse.settings import ScoringConfig
-from trustpulse.tables import DRIVER_SCHEMA
-from trustpulse.tables import period_label as period_expr
+from trustpulse.tables import DRIVER_SCHEMA, period_label
 
 EXCERPT = 280
 
@@ -50,7 +49,7 @@ def _audience_mentions(scored: pl.DataFrame, grain: str) -> pl.DataFrame:
         scored.filter(~pl.col("is_owner"))
         .explode("brand")
         .filter(pl.col("brand").is_not_null())
-        .with_columns(period=period_expr("created_at", grain))
+        .with_columns(period=period_label("created_at", grain))
         .with_columns(n_period=pl.col("label").is_not_null().sum().over("brand", "period"))
     )
 
@@ -61,7 +60,7 @@ def _needs_with_text(scored: pl.DataFrame, needs: pl.DataFrame, grain: str) -> p
     return (
         needs.filter(pl.col("brand").is_not_null())
         .join(scored.select("mention_id", "text"), on="mention_id")
-        .with_columns(period=period_expr("created_at", grain))
+        .with_columns(period=period_label("created_at", grain))
         .with_columns(n_period=pl.len().over("brand", "period"))
     )
 
@@ -134,7 +133,7 @@ def _integrity_drivers(
 ) -> list[pl.DataFrame]:
     """Mentions left in an abandoned thread or channel run, the owner's canned replies, and the audience
     mentions that recommend or warn away from the brand."""
-    reply_rows = replies.filter(pl.col("brand").is_not_null()).with_columns(period=period_expr("created_at", grain))
+    reply_rows = replies.filter(pl.col("brand").is_not_null()).with_columns(period=period_label("created_at", grain))
     return [
         _top(
             need_rows.filter(pl.col("mention_id").is_in(list(abandoned_ids))),

@@ -16,8 +16,7 @@ from rapidfuzz import fuzz, process
 
 from trustpulse.scoring.stats import wilson_interval
 from trustpulse.settings import ScoringConfig
-from trustpulse.tables import ALL_PERIODS as ALL
-from trustpulse.tables import period_label as period_expr
+from trustpulse.tables import ALL_PERIODS, period_label
 
 _HANDLES = re.compile(r"@[\w.\-']+")
 
@@ -233,7 +232,7 @@ def _need_rows(needs: pl.DataFrame, recovery: pl.DataFrame, topics: pl.DataFrame
 def _cuts(need_rows: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
     """The cuts responsiveness is reported by, each with the expression giving a row's `cut_value`: all
     mentions, per platform, and per topic when the mentions have topics."""
-    cuts = [("all", pl.lit(ALL)), ("platform", pl.col("platform"))]
+    cuts = [("all", pl.lit(ALL_PERIODS)), ("platform", pl.col("platform"))]
     if "topic_label" in need_rows.columns:
         cuts.append(("topic", pl.col("topic_label").fill_null(NO_TOPIC)))
     return cuts
@@ -316,9 +315,9 @@ def _metrics_at_grain(
     need_rows: pl.DataFrame, evidence: ThreadEvidence, run_members: pl.DataFrame, grain: str
 ) -> list[pl.DataFrame]:
     """Every cut's metrics per owner x period of `grain`, one frame per cut with its `cut` column."""
-    needs_in_period = need_rows.with_columns(period=period_expr("created_at", grain))
-    replies = evidence.replies.with_columns(period=period_expr("created_at", grain))
-    abandoned = evidence.abandoned.with_columns(period=period_expr("abandoned_at", grain))
+    needs_in_period = need_rows.with_columns(period=period_label("created_at", grain))
+    replies = evidence.replies.with_columns(period=period_label("created_at", grain))
+    abandoned = evidence.abandoned.with_columns(period=period_label("abandoned_at", grain))
     abandoned_channels = (
         needs_in_period.join(run_members, on="mention_id").select("owner", "platform", "period").unique()
     )
@@ -350,7 +349,7 @@ def build_responsiveness(
     needs: pl.DataFrame, evidence: ThreadEvidence, config: ScoringConfig, topics: pl.DataFrame | None = None
 ) -> pl.DataFrame:
     """Responsiveness per owner x period, for all mentions ('all'), per platform and per topic."""
-    grains = [config.period] if config.period == ALL else [config.period, ALL]
+    grains = [config.period] if config.period == ALL_PERIODS else [config.period, ALL_PERIODS]
     brand_of_owner = needs.group_by("owner").agg(pl.col("brand").drop_nulls().mode().first())
     need_rows = _need_rows(needs, evidence.recovery, topics)
     run_members = (

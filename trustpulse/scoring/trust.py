@@ -13,8 +13,7 @@ import numpy as np
 import polars as pl
 
 from trustpulse.settings import ScoringConfig
-from trustpulse.tables import ALL_PERIODS as ALL
-from trustpulse.tables import period_label as period_expr
+from trustpulse.tables import ALL_PERIODS, TRUST_INDEX_SCHEMA, period_label
 
 COMPONENTS = ("ability", "benevolence", "integrity")
 NOT_ENOUGH = "not enough data"
@@ -120,7 +119,7 @@ def thread_stats(
         scored.filter(~pl.col("is_owner"))
         .explode("brand")
         .filter(pl.col("brand").is_not_null())
-        .with_columns(period=period_expr("created_at", grain))
+        .with_columns(period=period_label("created_at", grain))
         .group_by("brand", "period", "thread_id")
         .agg(
             # ability is net sentiment over the mentions the model scored (a text in a language it cannot
@@ -136,7 +135,7 @@ def thread_stats(
         needs.filter(pl.col("brand").is_not_null())
         .join(recovery, on="mention_id", how="left")
         .with_columns(
-            period=period_expr("created_at", grain), abandoned=pl.col("mention_id").is_in(list(abandoned_ids))
+            period=period_label("created_at", grain), abandoned=pl.col("mention_id").is_in(list(abandoned_ids))
         )
         .group_by("brand", "period", "thread_id")
         .agg(
@@ -152,7 +151,7 @@ def thread_stats(
     )
     reply_stats = (
         replies.filter(pl.col("brand").is_not_null())
-        .with_columns(period=period_expr("created_at", grain))
+        .with_columns(period=period_label("created_at", grain))
         .group_by("brand", "period", "thread_id")
         .agg(pl.len().alias("n_replies"), pl.col("is_personal").sum().alias("n_personal"))
     )
@@ -164,19 +163,6 @@ def thread_stats(
         [pl.col(c).fill_null(0).cast(pl.Float64) for c in STAT_COLUMNS]
         + [pl.col("minutes").fill_null(pl.lit([], dtype=pl.List(pl.Float64)))]
     )
-
-
-TRUST_COLUMNS = [
-    "brand",
-    "period",
-    "trust_index",
-    "trust_index_low",
-    "trust_index_high",
-    *[f"{c}{suffix}" for c in COMPONENTS for suffix in ("", "_low", "_high", "_note")],
-    "index_note",
-    "threads",
-    *STAT_COLUMNS,
-]
 
 
 def build_trust_index(stats: pl.DataFrame, config: ScoringConfig) -> pl.DataFrame:
@@ -220,10 +206,8 @@ def build_trust_index(stats: pl.DataFrame, config: ScoringConfig) -> pl.DataFram
         row["index_note"] = f"{NOT_ENOUGH}: {', '.join(missing)}" if missing else None
         rows.append(row)
     if not rows:
-        return pl.DataFrame(schema={c: pl.Float64 for c in TRUST_COLUMNS}).with_columns(
-            pl.col("brand", "period", "index_note", *[f"{c}_note" for c in COMPONENTS]).cast(pl.String)
-        )
-    return pl.DataFrame(rows, infer_schema_length=None).select(TRUST_COLUMNS)
+        return pl.DataFrame(schema=TRUST_INDEX_SCHEMA)
+    return pl.DataFrame(rows, infer_schema_length=None).select(list(TRUST_INDEX_SCHEMA)).cast(TRUST_INDEX_SCHEMA)
 
 
 def _shortfall(component: str, s: dict[str, float], config: ScoringConfig) -> str:
@@ -236,4 +220,4 @@ def _shortfall(component: str, s: dict[str, float], config: ScoringConfig) -> st
 
 
 def periods_for(config: ScoringConfig) -> list[str]:
-    return [config.period] if config.period == ALL else [config.period, ALL]
+    return [config.period] if config.period == ALL_PERIODS else [config.period, ALL_PERIODS]
