@@ -299,7 +299,7 @@ def volume_and_sentiment(report: Report) -> Chart:
         .with_columns(
             net=pl.when(pl.col("scored") >= report.min_n).then(100 * pl.col("net") / pl.col("scored")).otherwise(None)
         )
-        .sort("x")
+        .sort("x", "brand")
     )
     for r in per.iter_rows(named=True):
         report.stated.add(AUDIENCE_MENTIONS, r["mentions"], brand=r["brand"], period=r["period"], where="volume chart")
