@@ -21,10 +21,10 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
+from assets.catalog import described_schema
 from assets.mentions import DUPLICATE_SCHEMA, MENTION_SCHEMA, QUARANTINE_SCHEMA
 from assets.sentiment import SENTIMENT_SCHEMA
 from assets.topics import MENTION_TOPICS_SCHEMA
-from trustpulse.catalog import described_schema
 from trustpulse.readers import RAW_SCHEMA
 from trustpulse.topics import TREND_SCHEMA
 
