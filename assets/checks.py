@@ -38,7 +38,7 @@ def _read(settings: TrustpulseSettings, table: str) -> pl.DataFrame:
     asset=mention_dataset,
     description="mentions.parquet has every contract column with its type.",
 )
-def mentions_contract(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+def mentions_contract(settings: dg.ResourceParam[TrustpulseSettings]) -> dg.AssetCheckResult:
     problems = contract_violations(_read(settings, "mentions"), MENTION_SCHEMA)
     return dg.AssetCheckResult(passed=not problems, metadata={"problems": dg.MetadataValue.json(problems)})
 
@@ -46,7 +46,7 @@ def mentions_contract(settings: TrustpulseSettings) -> dg.AssetCheckResult:
 @dg.asset_check(
     automation_condition=WITH_ITS_ASSET, asset=mention_dataset, description="mention_id is unique in mentions.parquet."
 )
-def mention_id_unique(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+def mention_id_unique(settings: dg.ResourceParam[TrustpulseSettings]) -> dg.AssetCheckResult:
     dupes = duplicated_values(_read(settings, "mentions"), "mention_id")
     return dg.AssetCheckResult(passed=not dupes, metadata={"duplicated": len(dupes), "examples": dupes[:10]})
 
@@ -56,7 +56,7 @@ def mention_id_unique(settings: TrustpulseSettings) -> dg.AssetCheckResult:
     asset=mention_dataset,
     description="Per dump: raw records = kept + duplicates + quarantined.",
 )
-def accounting_balanced(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+def accounting_balanced(settings: dg.ResourceParam[TrustpulseSettings]) -> dg.AssetCheckResult:
     accounting = _read(settings, "ingest_accounting")
     bad = unbalanced_dumps(accounting) + contract_violations(accounting, ACCOUNTING_SCHEMA)
     return dg.AssetCheckResult(
@@ -70,7 +70,7 @@ def accounting_balanced(settings: TrustpulseSettings) -> dg.AssetCheckResult:
     asset=mention_dataset,
     description="The quarantined share of raw records is under the ceiling.",
 )
-def quarantine_under_ceiling(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+def quarantine_under_ceiling(settings: dg.ResourceParam[TrustpulseSettings]) -> dg.AssetCheckResult:
     share = quarantine_share(_read(settings, "ingest_accounting"))
     return dg.AssetCheckResult(
         passed=share <= settings.max_quarantine_share,
@@ -84,7 +84,9 @@ def quarantine_under_ceiling(settings: TrustpulseSettings) -> dg.AssetCheckResul
     description="Sentiment label mix moved less than the drift threshold "
     "(total-variation distance) since the previous materialisation.",
 )
-def sentiment_drift(context: dg.AssetCheckExecutionContext, settings: TrustpulseSettings) -> dg.AssetCheckResult:
+def sentiment_drift(
+    context: dg.AssetCheckExecutionContext, settings: dg.ResourceParam[TrustpulseSettings]
+) -> dg.AssetCheckResult:
     sentiment = _read(settings, "mention_sentiment")
     problems = contract_violations(sentiment, SENTIMENT_SCHEMA)
     current = label_shares(sentiment)
@@ -113,7 +115,7 @@ def sentiment_drift(context: dg.AssetCheckExecutionContext, settings: Trustpulse
     asset=mention_dataset,
     description="The published mention tables are fresher than the limit.",
 )
-def mentions_fresh(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+def mentions_fresh(settings: dg.ResourceParam[TrustpulseSettings]) -> dg.AssetCheckResult:
     path = table_path(settings.warehouse_dir, "mentions")
     age_hours = (time.time() - path.stat().st_mtime) / 3600 if path.exists() else float("inf")
     return dg.AssetCheckResult(
@@ -134,7 +136,7 @@ MISMATCHES_SHOWN = 20  # mismatched counts listed in the check's metadata
     "unanswered, undated, quarantined, raw records) equals the warehouse's own count; blocking: the report is "
     "published (published_report, latest.html) only when this passes.",
 )
-def report_reconciles(settings: TrustpulseSettings) -> dg.AssetCheckResult:
+def report_reconciles(settings: dg.ResourceParam[TrustpulseSettings]) -> dg.AssetCheckResult:
     try:
         staged = read_staged(settings.root)
         result = reconcile_staged(settings.root, staged)

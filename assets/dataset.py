@@ -8,10 +8,11 @@ and, per dump, raw records = kept + duplicates + quarantined still holds.
 import dagster as dg
 import polars as pl
 
+from assets.catalog import catalog_metadata
 from assets.ingest import DUMPS, raw_mentions
-from pipelines.partitions import SIGNATURE_METADATA, dumps_signature
-from trustpulse.catalog import catalog_metadata, text_first
-from trustpulse.metadata import table_metadata
+from assets.metadata import table_metadata
+from trustpulse.catalog import text_first
+from trustpulse.landing import SIGNATURE_METADATA, dumps_signature
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import dump_is_complete, read_partitions, table_path, write_parquet_atomic
 from trustpulse.tables import (
@@ -73,7 +74,9 @@ def accounting_table(
     group_name="ingest",
     kinds={"polars", "parquet"},
 )
-def mention_dataset(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dg.MaterializeResult:
+def mention_dataset(
+    context: dg.AssetExecutionContext, settings: dg.ResourceParam[TrustpulseSettings]
+) -> dg.MaterializeResult:
     """warehouse/{raw_mentions,mentions,quarantine,duplicates,ingest_accounting}.parquet for the dumps
     currently registered (one partition each)."""
     wh = settings.warehouse_dir

@@ -10,12 +10,13 @@ from dataclasses import replace
 import dagster as dg
 import polars as pl
 
+from assets.catalog import catalog_metadata
 from assets.mentions import clean_dump
+from assets.metadata import table_metadata
 from trustpulse.brands import load_brandbook
-from trustpulse.catalog import catalog_metadata, text_first
+from trustpulse.catalog import text_first
 from trustpulse.cleaning.text import mask_pii, mask_pii_in_raw
 from trustpulse.landing import DumpNotFoundError, dump_for_key
-from trustpulse.metadata import table_metadata
 from trustpulse.readers import count_file_records, detect_format, read_dump
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import partition_path, write_parquet_atomic
@@ -40,7 +41,9 @@ INGEST_GROUP = "ingest"
 
 
 @dg.asset(partitions_def=DUMPS, group_name=INGEST_GROUP, kinds={"polars", "parquet"})
-def raw_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dg.MaterializeResult:
+def raw_mentions(
+    context: dg.AssetExecutionContext, settings: dg.ResourceParam[TrustpulseSettings]
+) -> dg.MaterializeResult:
     """Every record of one dump, untouched, with its file, line span and detected format.
 
     One partition per file in DATA_ROOT/landing/, added by `landing_sensor`: to ingest a new dump, drop the
@@ -96,7 +99,7 @@ CLEANED_TABLES = {
     ],
     partitions_def=DUMPS,
 )
-def clean_mentions(context: dg.AssetExecutionContext, settings: TrustpulseSettings):
+def clean_mentions(context: dg.AssetExecutionContext, settings: dg.ResourceParam[TrustpulseSettings]):
     """Clean one dump: boilerplate out, duplicates collapsed, threads, owners, brands, language, PII."""
     started = time.perf_counter()
     key = context.partition_key

@@ -63,7 +63,7 @@ class ReportConfig(dg.Config):
 
 @dg.asset(deps=REPORT_DEPS, group_name="report", kinds={"jupyter", "html"})
 def executive_report(
-    context: dg.AssetExecutionContext, config: ReportConfig, settings: TrustpulseSettings
+    context: dg.AssetExecutionContext, config: ReportConfig, settings: dg.ResourceParam[TrustpulseSettings]
 ) -> dg.MaterializeResult:
     """One HTML page an executive reads in two minutes, then the details, staged in DATA_ROOT/reports/staging
     until `report_reconciles` passes and `published_report` publishes it."""
@@ -95,7 +95,9 @@ def executive_report(
 
 
 @dg.asset(deps=[executive_report], group_name="report", kinds={"html"})
-def published_report(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dg.MaterializeResult:
+def published_report(
+    context: dg.AssetExecutionContext, settings: dg.ResourceParam[TrustpulseSettings]
+) -> dg.MaterializeResult:
     """The reconciled report where readers find it: DATA_ROOT/reports/<run date>/ and DATA_ROOT/reports/latest.html.
     Runs only after the blocking `report_reconciles` check on `executive_report` passed."""
     staged = read_staged(settings.root)

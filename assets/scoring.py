@@ -8,9 +8,9 @@ import time
 import dagster as dg
 import polars as pl
 
+from assets.catalog import catalog_metadata
+from assets.metadata import table_metadata
 from trustpulse.brands import load_brandbook
-from trustpulse.catalog import catalog_metadata
-from trustpulse.metadata import table_metadata
 from trustpulse.scoring.score import Scores, score_mentions
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path, write_parquet_atomic
@@ -51,7 +51,7 @@ def _headline(scores: Scores) -> dict[str, float]:
         for name in SCORE_TABLES
     ],
 )
-def score_tables(context: dg.AssetExecutionContext, settings: TrustpulseSettings):
+def score_tables(context: dg.AssetExecutionContext, settings: dg.ResourceParam[TrustpulseSettings]):
     """needs_answer, unanswered, responsiveness, trust_index and trust_drivers from the published mentions,
     their sentiment and (where present) topics."""
     started = time.perf_counter()

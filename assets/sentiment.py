@@ -5,7 +5,7 @@ hash, same model id) come from `DATA_ROOT/cache/sentiment/` (parquet shards), so
 text. The default model runs in ONNX Runtime (static int8, batch-invariant), built at first use into
 `DATA_ROOT/cache/sentiment-runtime/`.
 
-Mentions in a language the model does not read (`mentions.lang` not in the resource's `languages`) are not
+Mentions in a language the model does not read (`mentions.lang` not in `SentimentConfig.languages`) are not
 scored: `scored = false`, `not_scored_reason = "language"`, label / probabilities / score null.
 """
 
@@ -15,16 +15,15 @@ from functools import lru_cache
 
 import dagster as dg
 import polars as pl
-from pydantic import Field
 
-from trustpulse.catalog import catalog_metadata
+from assets.catalog import catalog_metadata
+from assets.metadata import table_metadata
 from trustpulse.embeddings import BATCH_SIZE
-from trustpulse.metadata import table_metadata
 from trustpulse.progress import RateProgress, duration
 from trustpulse.sentiment.cache import SentimentCache, score_with_cache
 from trustpulse.sentiment.languages import DEFAULT_LANGUAGES, NOT_SCORED_LANGUAGE, readable
-from trustpulse.sentiment.model import DEFAULT_MODEL, SentimentModel
-from trustpulse.settings import TrustpulseSettings
+from trustpulse.sentiment.model import SentimentModel
+from trustpulse.settings import SentimentConfig, TrustpulseSettings
 from trustpulse.storage import table_path, write_parquet_atomic
 from trustpulse.tables import SENTIMENT_SCHEMA
 
@@ -40,34 +39,9 @@ def _load(
     )
 
 
-class SentimentResource(dg.ConfigurableResource):
-    """Which sentiment model scores the mentions."""
-
-    model: str = Field(
-        default=DEFAULT_MODEL,
-        description="'trustpulse-minilm-sentiment' (the packaged base + our adapter), or any Hugging Face "
-        "sequence-classification model id or local path (e.g. cardiffnlp/twitter-roberta-base-sentiment-latest, "
-        "or a multilingual one such as cardiffnlp/twitter-xlm-roberta-base-sentiment with languages=[]).",
-    )
-    languages: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_LANGUAGES),
-        description="Languages (ISO 639-1, as in mentions.lang) the model reads; mentions in others are not "
-        "scored (not_scored_reason 'language'). Undetermined ('und') is scored. Empty list: score every language.",
-    )
-    label_map: dict[str, str] = Field(
-        default_factory=dict, description="The model's label names -> negative / neutral / positive."
-    )
-    quantize: bool | None = Field(
-        default=None,
-        description="None: our model runs static int8 in ONNX Runtime on CPU (batch-invariant), others torch fp32. "
-        "False: torch fp32. True on another model: torch dynamic int8 (batch-dependent scores).",
-    )
-    batch_size: int = Field(default=BATCH_SIZE, description="Texts per forward pass.")
-    device: str = Field(default="cpu", description="torch device: 'cpu', or 'cuda' where a GPU is available.")
-
-    def load(self, cache_dir: str | None = None) -> SentimentModel:
-        """The model, loaded once per process (the ONNX build of ours cached under ``cache_dir``)."""
-        return _load(self.model, tuple(sorted(self.label_map.items())), self.quantize, self.device, cache_dir)
+def load_sentiment_model(config: SentimentConfig, cache_dir: str | None = None) -> SentimentModel:
+    """The configured model, loaded once per process (the ONNX build of ours cached under ``cache_dir``)."""
+    return _load(config.model, tuple(sorted(config.label_map.items())), config.quantize, config.device, cache_dir)
 
 
 def score_mentions_sentiment(
@@ -111,13 +85,15 @@ def score_mentions_sentiment(
 
 @dg.asset(deps=[dg.AssetKey("mention_dataset")], group_name="enrich", kinds={"pytorch", "parquet"})
 def mention_sentiment(
-    context: dg.AssetExecutionContext, settings: TrustpulseSettings, sentiment: SentimentResource
+    context: dg.AssetExecutionContext,
+    settings: dg.ResourceParam[TrustpulseSettings],
+    sentiment: dg.ResourceParam[SentimentConfig],
 ) -> dg.MaterializeResult:
     """negative / neutral / positive probabilities and score = p_positive - p_negative per mention."""
     started = time.perf_counter()
     mentions = pl.read_parquet(table_path(settings.warehouse_dir, "mentions"))
     mentions = mentions.select("mention_id", "text", *(["lang"] if "lang" in mentions.columns else []))
-    model = sentiment.load(str(settings.root / "cache" / RUNTIME_CACHE_DIR))
+    model = load_sentiment_model(sentiment, str(settings.root / "cache" / RUNTIME_CACHE_DIR))
     cache = SentimentCache(settings.root / "cache" / "sentiment")
     cached_before = len(cache)
     context.log.info(f"sentiment: {mentions.height:,} mentions to score with {model.model_id}")

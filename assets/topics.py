@@ -1,7 +1,7 @@
 """Stage topics: `topic_model`, `mention_topics`, `topic_trends` (thin wrappers over `trustpulse.topics`).
 
 `topic_model` fits BERTopic on the published mentions only when there is no saved model, when asked to
-(`TopicsResource.refit`, or the `topics_refit` job), when the saved model is empty and mentions arrived,
+(`TopicStageConfig.refit`, or the `topics_refit` job), when the saved model is empty and mentions arrived,
 or when it was fitted on a corpus too small for UMAP + HDBSCAN and the corpus has grown past that size;
 otherwise the saved model stays and new mentions are
 assigned to it, so topic ids are stable from run to run. Embeddings come from the shared cache.
@@ -13,15 +13,13 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from trustpulse.embeddings import Embedder, EmbeddingCache, cache_dir_for, load_encoder
-from trustpulse.metadata import table_metadata
-from trustpulse.settings import TrustpulseSettings
+from assets.metadata import table_metadata
+from trustpulse.embeddings import Embedder, EmbeddingCache, cache_dir_for
+from trustpulse.settings import TopicStageConfig, TrustpulseSettings
 from trustpulse.storage import table_path, write_parquet_atomic
 from trustpulse.tables import MENTION_TOPICS_SCHEMA, TREND_SCHEMA
 from trustpulse.topics import (
-    DEFAULT_TAXONOMY,
     SavedTopics,
-    TopicConfig,
     assign_topics,
     fit_sample,
     fit_topics,
@@ -35,55 +33,11 @@ from trustpulse.topics.model import OUTLIER_LABEL
 from trustpulse.topics.trends import topic_trends as trends_table
 
 
-class TopicsResource(dg.ConfigurableResource):
-    """Topic-model configuration; also owns the encoder (loaded once per process, only when a text is
-    not in the embedding cache)."""
-
-    taxonomy: dict[str, str] = Field(
-        default_factory=lambda: dict(DEFAULT_TAXONOMY),
-        description="Business taxonomy: name -> one-sentence description, mapped zero-shot.",
-    )
-    taxonomy_min_score: float = Field(
-        default=0.0, description="Below this cosine similarity a mention gets no taxonomy label."
-    )
-    refit: bool = Field(default=False, description="Refit the topic model instead of assigning to it.")
-    min_topic_size: int = Field(default=TopicConfig.min_topic_size, description="Smallest topic, in mentions.")
-    min_topic_share: float = Field(
-        default=TopicConfig.min_topic_share, description="Smallest topic as a share of the corpus (capped at 500)."
-    )
-    n_neighbors: int = Field(default=TopicConfig.n_neighbors, description="UMAP neighbourhood size.")
-    seed: int = Field(default=42, description="Seed for UMAP / PCA / KMeans: same input, same topics.")
-    reduce_outliers: bool = Field(
-        default=TopicConfig.reduce_outliers, description="Reassign outliers to the nearest topic (else they stay -1)."
-    )
-    fit_sample: int = Field(
-        default=25_000,
-        description="The topic model is fitted on at most this many mentions (a seeded sample); the others "
-        "are assigned to the nearest topic.",
-    )
-    device: str = Field(default="cpu", description="Encoder device: 'cpu', or 'cuda' where a GPU is available.")
-    period: str = Field(default="week", description="Trend period: day, week or month.")
-    rising_alpha: float = Field(default=0.05, description="Significance level of the rising-topic test.")
-    rising_min_mentions: int = Field(default=10, description="A rising topic has at least this many.")
-
-    def topic_config(self) -> TopicConfig:
-        return TopicConfig(
-            min_topic_size=self.min_topic_size,
-            min_topic_share=self.min_topic_share,
-            n_neighbors=self.n_neighbors,
-            seed=self.seed,
-            reduce_outliers=self.reduce_outliers,
-            fit_sample=self.fit_sample,
-        )
-
-    def embedder(self, settings: TrustpulseSettings) -> Embedder:
-        """Embeddings of `topic_input(text)` through the data root's cache; `load_encoder` is cached per
-        process and only called when a text is not in the cache."""
-        cache = EmbeddingCache(cache_dir_for(settings.root))
-        return Embedder(encoder=None, cache=cache, device=self.device, prepare=topic_input)
-
-    def encoder(self) -> object:
-        return load_encoder(self.device)
+def topic_embedder(topics: TopicStageConfig, settings: TrustpulseSettings) -> Embedder:
+    """Embeddings of `topic_input(text)` through the data root's cache; `load_encoder` is cached per
+    process and only called when a text is not in the cache."""
+    cache = EmbeddingCache(cache_dir_for(settings.root))
+    return Embedder(encoder=None, cache=cache, device=topics.device, prepare=topic_input)
 
 
 class TopicModelConfig(dg.Config):
@@ -119,8 +73,8 @@ def _should_refit(saved: SavedTopics | None, n_docs: int, asked: bool, small_cor
 def topic_model(
     context: dg.AssetExecutionContext,
     config: TopicModelConfig,
-    settings: TrustpulseSettings,
-    topics: TopicsResource,
+    settings: dg.ResourceParam[TrustpulseSettings],
+    topics: dg.ResourceParam[TopicStageConfig],
 ) -> dg.MaterializeResult:
     """The topic model under DATA_ROOT/models/topics (safetensors) and warehouse/topics.parquet: one row
     per topic with its label (a short phrase from its own mentions, `trustpulse.topics.labels`), phrases,
@@ -128,7 +82,7 @@ def topic_model(
     mentions = _mentions(settings)
     texts = mentions["text"].to_list()
     directory = model_dir(settings.root)
-    embedder = topics.embedder(settings)
+    embedder = topic_embedder(topics, settings)
     topic_config = topics.topic_config()
     reason = _should_refit(load_topics(directory), len(texts), config.refit or topics.refit, topic_config.small_corpus)
     if reason:
@@ -168,7 +122,9 @@ def topic_model(
 
 @dg.asset(deps=[topic_model, dg.AssetKey("mention_dataset")], group_name="enrich", kinds={"polars", "parquet"})
 def mention_topics(
-    context: dg.AssetExecutionContext, settings: TrustpulseSettings, topics: TopicsResource
+    context: dg.AssetExecutionContext,
+    settings: dg.ResourceParam[TrustpulseSettings],
+    topics: dg.ResourceParam[TopicStageConfig],
 ) -> dg.MaterializeResult:
     """warehouse/mention_topics.parquet: one row per kept mention (every mention is placed: -1 = outlier,
     where the configuration keeps outliers), its topic label, probability (HDBSCAN membership where the
@@ -178,7 +134,7 @@ def mention_topics(
     saved = load_topics(model_dir(settings.root))
     if saved is None:
         raise RuntimeError("no saved topic model: materialise `topic_model` first")
-    embedder = topics.embedder(settings)
+    embedder = topic_embedder(topics, settings)
     texts = mentions["text"].to_list()
     vectors, rows = embedder.embed_distinct(texts, _progress(context))  # a vector per distinct input
     assigned = assign_topics(saved, texts, vectors, rows)
@@ -227,10 +183,12 @@ def mention_topics(
     kinds={"polars", "parquet"},
 )
 def topic_trends(
-    context: dg.AssetExecutionContext, settings: TrustpulseSettings, topics: TopicsResource
+    context: dg.AssetExecutionContext,
+    settings: dg.ResourceParam[TrustpulseSettings],
+    topics: dg.ResourceParam[TopicStageConfig],
 ) -> dg.MaterializeResult:
-    """warehouse/topic_trends.parquet: per topic x period (`TopicsResource.period`, default week) the
-    mentions, their share of the period, growth against the previous period, the sentiment mix
+    """warehouse/topic_trends.parquet: per topic x period (`ScoringConfig.period`, default week, as the scores)
+    the mentions, their share of the period, growth against the previous period, the sentiment mix
     (n_negative / n_neutral / n_positive, net_sentiment = (pos - neg) / scored; null while
     `mention_sentiment` does not exist) and `rising`.
 
@@ -248,7 +206,7 @@ def topic_trends(
         pl.read_parquet(mention_topics_path),
         _mentions(settings),
         sentiment,
-        period=topics.period,
+        period=settings.scoring.period,
         alpha=topics.rising_alpha,
         min_mentions=topics.rising_min_mentions,
     ).cast(TREND_SCHEMA)
@@ -258,7 +216,7 @@ def topic_trends(
         metadata=table_metadata(
             df,
             path,
-            period=topics.period,
+            period=settings.scoring.period,
             sentiment_available=sentiment is not None,
             rising=dg.MetadataValue.json(
                 [f"{r['topic_label']} @ {r['period_start']:%Y-%m-%d}" for r in rising.to_dicts()][:20]

@@ -14,7 +14,9 @@ PUBLISHING_ASSETS = [mention_dataset, mention_sentiment, *TOPIC_ASSETS, *score_t
 
 
 @dg.asset(deps=PUBLISHING_ASSETS, group_name="publish", kinds={"duckdb"})
-def warehouse(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dg.MaterializeResult:
+def warehouse(
+    context: dg.AssetExecutionContext, settings: dg.ResourceParam[TrustpulseSettings]
+) -> dg.MaterializeResult:
     """Analysts query this file with `duckdb` or any SQL client."""
     tables = {p.stem: p for p in sorted(settings.warehouse_dir.glob("*.parquet"))}
     views = build_duckdb_views(settings.duckdb_path, tables)

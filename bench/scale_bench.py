@@ -70,7 +70,7 @@ def _run(data: Path, env: dict[str, str], timeout: float | None = None) -> tuple
     log = data / "run.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "trustpulse.cli", "run", "--data", str(data)],
+            [sys.executable, "-m", "pipelines.cli", "run", "--data", str(data)],
             env=env,
             cwd=REPO,
             stdout=out,

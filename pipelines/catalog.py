@@ -21,7 +21,7 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from trustpulse.catalog import described_schema
+from assets.catalog import described_schema
 from trustpulse.tables import (
     DUPLICATE_SCHEMA,
     MENTION_SCHEMA,

@@ -13,14 +13,15 @@ from assets.checks import ASSET_CHECKS
 from assets.dataset import mention_dataset
 from assets.ingest import clean_mentions, raw_mentions
 from assets.report import REPORT_ASSETS
+from assets.resources import SentimentResource, TopicsResource, TrustpulseSettingsResource
 from assets.scoring import score_tables
-from assets.sentiment import SentimentResource, mention_sentiment
-from assets.topics import TOPIC_ASSETS, TopicsResource, topics_refit_job
+from assets.sentiment import mention_sentiment
+from assets.topics import TOPIC_ASSETS, topics_refit_job
 from assets.warehouse import warehouse
 from pipelines.catalog import AUTOMATED_KEYS, catalogued
 from pipelines.jobs import ingest_dump_job, publish_job
 from pipelines.sensors import landing_sensor, weekly_report_schedule
-from trustpulse.settings import TrustpulseSettings
+from trustpulse.settings import SentimentConfig, TopicStageConfig, TrustpulseSettings
 
 AUTOMATION_SENSOR = "default_automation_condition_sensor"
 AUTOMATION_INTERVAL_SECONDS = 30
@@ -39,9 +40,10 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
 
 
 def build_definitions(
-    settings: TrustpulseSettings | None = None, sentiment: SentimentResource | None = None
+    settings: TrustpulseSettings | None = None, sentiment: SentimentConfig | None = None
 ) -> dg.Definitions:
-    """Definitions bound to one deployment's settings (default: from the environment)."""
+    """Definitions bound to one deployment's settings (default: from the environment); the resources show
+    the configuration in the UI and hand the core models to the assets."""
     return dg.Definitions(
         assets=catalogued(
             [
@@ -60,9 +62,9 @@ def build_definitions(
         sensors=[landing_sensor, automation_sensor],
         schedules=[weekly_report_schedule],
         resources={
-            "settings": settings or TrustpulseSettings(),
-            "sentiment": sentiment or SentimentResource(),
-            "topics": TopicsResource(),
+            "settings": TrustpulseSettingsResource.from_core(settings or TrustpulseSettings()),
+            "sentiment": SentimentResource.from_core(sentiment or SentimentConfig()),
+            "topics": TopicsResource.from_core(TopicStageConfig()),
         },
         # every job, the UI's "Materialize all" and automation runs included: one process, models loaded once
         executor=dg.in_process_executor,

@@ -18,7 +18,8 @@ import dagster as dg
 from dagster_shared.error import SerializableErrorInfo
 
 from pipelines.definitions import build_definitions
-from pipelines.partitions import DUMPS_TAG, dumps_signature, last_published_signature, sync_dump_partitions
+from pipelines.partitions import DUMPS_TAG, last_published_signature, sync_dump_partitions
+from trustpulse.landing import dumps_signature
 from trustpulse.progress import duration
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import dump_is_complete, remove_stale_temp_files
@@ -203,7 +204,7 @@ def run_pipeline(
     report = RunReport()
     with dg.DagsterInstance.get() as instance:
         sync = sync_dump_partitions(instance, settings)
-        report.removed = sync.removed
+        report.removed = sync.stale
         done = instance.get_materialized_partitions(dg.AssetKey("mentions"))
         total = len(sync.current)
         progress(f"{total} dump(s) in {settings.landing_dir}")

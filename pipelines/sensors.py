@@ -10,16 +10,16 @@ import dagster as dg
 
 from assets.ingest import DUMPS
 from pipelines.jobs import ingest_dump_job, publish_job
-from pipelines.partitions import DUMPS_TAG, dumps_signature, last_published_signature
-from trustpulse.landing import landed_dumps
+from pipelines.partitions import DUMPS_TAG, last_published_signature, remove_partition_files
+from trustpulse.landing import diff_partitions, dumps_signature, landed_dumps
 from trustpulse.settings import TrustpulseSettings
 
 LANDING_SENSOR_DESCRIPTION = (
     "New dumps go into DATA_ROOT/landing/: this sensor keeps one `dumps` partition per file there (file name + "
     "content hash) and launches an `ingest_dump` run for each new or changed file; a removed or replaced file "
-    "loses its partition. Partitions are not added by hand. Once the batch is ingested, the "
-    "default_automation_condition_sensor refreshes everything downstream in one run; a dump removed without "
-    "a replacement asks for one `publish`."
+    "loses its partition and its parquet files, as in `trustpulse run`. Partitions are not added by hand. Once "
+    "the batch is ingested, the default_automation_condition_sensor refreshes everything downstream in one "
+    "run; a dump removed without a replacement asks for one `publish`."
 )
 SENSOR_INTERVAL_SECONDS = 30
 IN_PROGRESS = [
@@ -47,18 +47,20 @@ def _running_partitions(instance: dg.DagsterInstance, keys: list[str]) -> set[st
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=LANDING_SENSOR_DESCRIPTION,
 )
-def landing_sensor(context: dg.SensorEvaluationContext, settings: TrustpulseSettings) -> dg.SensorResult:
-    current = {d.key for d in landed_dumps(settings.landing_dir)}
-    registered = set(context.instance.get_dynamic_partitions(DUMPS.name))
-    added = sorted(current - registered)
-    stale = sorted(registered - current)
-    removed = [k for k in stale if k not in _running_partitions(context.instance, stale)]
+def landing_sensor(
+    context: dg.SensorEvaluationContext, settings: dg.ResourceParam[TrustpulseSettings]
+) -> dg.SensorResult:
+    diff = diff_partitions(landed_dumps(settings.landing_dir), context.instance.get_dynamic_partitions(DUMPS.name))
+    running = _running_partitions(context.instance, diff.stale)
+    removed = [k for k in diff.stale if k not in running]
+    added = diff.added
     if not added and not removed:
         return dg.SensorResult(skip_reason="landing/ and the dump partitions agree")
+    remove_partition_files(settings, removed)
     run_requests = [dg.RunRequest(job_name=ingest_dump_job.name, partition_key=k, run_key=f"ingest-{k}") for k in added]
-    if removed and not added and current:
+    if removed and not added and diff.current:
         # nothing new to ingest, so automation sees no update: publish the smaller set of dumps once
-        signature = dumps_signature(sorted(current))
+        signature = dumps_signature([d.key for d in diff.current])
         if last_published_signature(context.instance) != signature:
             run_requests.append(
                 dg.RunRequest(job_name=publish_job.name, run_key=f"publish-{signature}", tags={DUMPS_TAG: signature})

@@ -47,7 +47,7 @@ def _env(root: Path) -> dict[str, str]:
 
 def _run(root: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "trustpulse.cli", "run", "--data", str(root)],
+        [sys.executable, "-m", "pipelines.cli", "run", "--data", str(root)],
         cwd=REPO,
         env=_env(root),
         capture_output=True,
@@ -58,7 +58,7 @@ def _run(root: Path) -> subprocess.CompletedProcess:
 
 def _kill_when(root: Path, ready) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "trustpulse.cli", "run", "--data", str(root)],
+        [sys.executable, "-m", "pipelines.cli", "run", "--data", str(root)],
         cwd=REPO,
         env=_env(root),
         stdout=subprocess.DEVNULL,

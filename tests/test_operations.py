@@ -18,12 +18,12 @@ import pytest
 
 from assets import checks
 from assets.ingest import DUMPS
-from pipelines.partitions import DUMPS_TAG, dumps_signature
+from pipelines.partitions import DUMPS_TAG
 from pipelines.sensors import landing_sensor
 from tests.conftest import FIXTURES
-from trustpulse.landing import landed_dumps
+from trustpulse.landing import dumps_signature, landed_dumps
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import table_path, write_parquet_atomic
+from trustpulse.storage import DUMP_TABLES, partition_path, table_path, write_parquet_atomic
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -71,6 +71,31 @@ def test_sensor_adds_partitions_only_for_new_or_changed_files(settings):
     assert deleted == [k for k in keys if k.startswith("a.jsonl")]
     _apply(instance, changed)
     assert set(instance.get_dynamic_partitions(DUMPS.name)) == {new_key, *[k for k in keys if k.startswith("b.")]}
+
+
+def test_sensor_drops_the_partition_and_parquet_files_of_a_dump_that_left_landing(settings):
+    """As `trustpulse run` does (pipelines.partitions.sync_dump_partitions): one diff, one clean-up."""
+    settings.landing_dir.mkdir(parents=True)
+    shutil.copy(FIXTURES / "generic.jsonl", settings.landing_dir / "a.jsonl")
+    shutil.copy(FIXTURES / "reddit_comments.jsonl", settings.landing_dir / "b.jsonl")
+    instance = dg.DagsterInstance.ephemeral()
+    _apply(instance, _tick(instance, settings, None))
+    (gone,) = [d.key for d in landed_dumps(settings.landing_dir) if d.name == "b.jsonl"]
+    for table in DUMP_TABLES:  # what its ingest run left in the warehouse
+        write_parquet_atomic(pl.DataFrame({"x": [1]}), partition_path(settings.warehouse_dir, table, gone))
+
+    (settings.landing_dir / "b.jsonl").unlink()
+    result = _tick(instance, settings, None)
+    deleted = [
+        k
+        for r in result.dynamic_partitions_requests
+        if isinstance(r, dg.DeleteDynamicPartitionsRequest)
+        for k in r.partition_keys
+    ]
+    assert deleted == [gone]
+    assert not any(partition_path(settings.warehouse_dir, table, gone).exists() for table in DUMP_TABLES)
+    _apply(instance, result)
+    assert set(instance.get_dynamic_partitions(DUMPS.name)) == {d.key for d in landed_dumps(settings.landing_dir)}
 
 
 def test_sensor_leaves_publishing_to_automation_and_publishes_a_removal_once(settings, monkeypatch):

@@ -13,9 +13,9 @@ import pytest
 from assets.dataset import accounting_table, dedupe_across_dumps, mention_dataset
 from assets.ingest import DUMPS, clean_mentions, raw_mentions
 from assets.warehouse import warehouse
+from pipelines import cli
 from pipelines.partitions import sync_dump_partitions
 from tests.conftest import FIXTURES
-from trustpulse import cli
 from trustpulse.landing import landed_dumps
 
 TABLES = ("raw_mentions", "mentions", "quarantine", "duplicates", "ingest_accounting")

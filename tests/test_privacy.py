@@ -7,8 +7,8 @@ import shutil
 
 import polars as pl
 
+from pipelines import cli
 from tests.conftest import FIXTURES
-from trustpulse import cli
 
 SECRETS = ("maria@example.com", "415-555-0132", "jo.doe+x@mail.example.org", "(212) 555-0175", "dee@corp.example")
 

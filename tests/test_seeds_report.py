@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from bs4 import BeautifulSoup
 
-from trustpulse import cli
+from pipelines import cli
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 

@@ -106,7 +106,7 @@ def test_issue_line_alone_and_among_others(onnx_model: SentimentModel) -> None:
 
 
 def _cli_rows(path: Path, capsys: pytest.CaptureFixture[str]) -> list[list[str]]:
-    from trustpulse.cli import main
+    from pipelines.cli import main
 
     assert main(["sentiment", str(path)]) == 0
     return list(csv.reader(io.StringIO(capsys.readouterr().out)))

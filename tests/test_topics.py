@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from assets.topics import TOPIC_ASSETS, TopicsResource
+from assets.resources import TopicsResource
+from assets.topics import TOPIC_ASSETS
 from trustpulse.embeddings import Embedder, EmbeddingCache, load_encoder, text_key
 from trustpulse.report import figures
 from trustpulse.settings import TrustpulseSettings

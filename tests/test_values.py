@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from assets.mentions import clean_dump
+from pipelines import cli
 from tests.conftest import read_raw
-from trustpulse import cli
 from trustpulse.cleaning.dates import parse_timestamps
 from trustpulse.settings import TrustpulseSettings, parse_column_option
 

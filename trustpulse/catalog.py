@@ -1,12 +1,11 @@
-"""What the Dagster catalog says about each published column: descriptions from the table contracts.
+"""What each published column means: one description per column name, from the table contracts.
 
-`described_schema(df)` is the `dagster/column_schema` of a table with each column's description, so the
-UI's column list explains the contract (the text column first, as in the previews).
+`assets/catalog.py` turns them into the Dagster catalog's column schemas (`described_schema`), so the UI's
+column list explains the contract (the text column first, as in the previews: `text_first`).
 """
 
 from __future__ import annotations
 
-import dagster as dg
 import polars as pl
 
 # One description per column name; a name means the same thing in every table that has it.
@@ -94,19 +93,3 @@ def text_first(df: pl.DataFrame) -> pl.DataFrame:
     if TEXT_COLUMN not in df.columns:
         return df
     return df.select(TEXT_COLUMN, pl.exclude(TEXT_COLUMN))
-
-
-def described_schema(schema: pl.Schema | dict[str, pl.DataType]) -> dg.TableSchema:
-    """`dagster/column_schema` for a table: every column, its type and (where known) its description."""
-    names = list(schema)
-    if TEXT_COLUMN in names:
-        names.remove(TEXT_COLUMN)
-        names.insert(0, TEXT_COLUMN)
-    return dg.TableSchema(
-        columns=[dg.TableColumn(name, str(schema[name]), description=COLUMN_DESCRIPTIONS.get(name)) for name in names]
-    )
-
-
-def catalog_metadata(df: pl.DataFrame) -> dict[str, object]:
-    """Overrides for `table_metadata`: the described column schema of the whole table."""
-    return {"dagster/column_schema": described_schema(df.schema)}

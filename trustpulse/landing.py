@@ -6,7 +6,10 @@ accounting line), read from the archive in place. An Excel workbook is a zip too
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from trustpulse.readers.source import XLSX_MEMBER, ZIP_MAGICS, DumpSource
@@ -14,6 +17,7 @@ from trustpulse.settings import COLUMNS_SIDECAR_SUFFIX
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp")
 IGNORED_MEMBER_PREFIXES = ("__MACOSX/",)
+SIGNATURE_METADATA = "dumps_signature"  # metadata of each mention_dataset materialisation: its dump set's signature
 
 
 def _is_ignored(name: str) -> bool:
@@ -57,6 +61,28 @@ def landed_dumps(landing_dir: Path) -> list[DumpSource]:
         else:
             dumps.extend(DumpSource(path, member) for member in members)
     return dumps
+
+
+@dataclass(frozen=True)
+class PartitionDiff:
+    """How the landed dumps and the registered partitions differ."""
+
+    current: list[DumpSource]  # the landed dumps, by name
+    added: list[str]  # keys of landed dumps with no partition yet (new files, or new content)
+    stale: list[str]  # partition keys no landed dump has (the file was removed, or its content changed)
+
+
+def diff_partitions(landed: list[DumpSource], registered: Iterable[str]) -> PartitionDiff:
+    """What to register and what to drop so that there is one partition per landed dump (name + content
+    hash): the one comparison behind the landing sensor and `trustpulse run`."""
+    wanted = {d.key for d in landed}
+    known = set(registered)
+    return PartitionDiff(current=landed, added=sorted(wanted - known), stale=sorted(known - wanted))
+
+
+def dumps_signature(keys: list[str]) -> str:
+    """One short hash naming a set of dump partitions (what a publish was computed from)."""
+    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
 
 
 class DumpNotFoundError(FileNotFoundError):

@@ -1,21 +1,31 @@
-"""The one place where trustpulse's configuration lives.
+"""The one place where trustpulse's configuration lives: plain pydantic models, each field and its
+description declared once.
 
-`TrustpulseSettings` is a Dagster `ConfigurableResource`: the Dagster definitions bind it once, the
-CLI builds it from flags and the environment, and the pure functions receive it as an argument.
+`TrustpulseSettings` (paths, cleaning, checks; `scoring` nested), `SentimentConfig` and `TopicStageConfig`
+(which extends `trustpulse.topics.TopicConfig`, how topics are fitted) are what the core functions receive.
+The CLI builds them from flags and the environment; `assets/resources.py` turns each into the Dagster
+resource (`settings`, `sentiment`, `topics`) whose config the UI shows, field for field.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
-import dagster as dg
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
+from trustpulse.embeddings import BATCH_SIZE
 from trustpulse.readers.columns import EXPORT_COLUMNS
 from trustpulse.readers.source import DEFAULT_LIMITS, ExpansionLimits
+from trustpulse.sentiment.languages import DEFAULT_LANGUAGES
+from trustpulse.sentiment.model import DEFAULT_MODEL
+from trustpulse.storage import write_bytes_atomic
+from trustpulse.topics.config import DEFAULT_TAXONOMY, TopicConfig
 
 DATA_ENV_VAR = "TRUSTPULSE_DATA"
 PSEUDONYM_KEY_ENV_VAR = "TRUSTPULSE_PSEUDONYM_KEY"
@@ -27,10 +37,20 @@ COLUMNS_SIDECAR_SUFFIX = ".columns.yaml"  # landing/<dump>.columns.yaml: the col
 COLUMN_FIELDS = tuple(EXPORT_COLUMNS)
 
 
-class ScoringConfig(dg.Config):
+# Immutable, and a misspelt field is an error rather than silently ignored (as in Dagster config).
+MODEL_CONFIG = ConfigDict(frozen=True, extra="forbid")
+
+
+class ScoringConfig(BaseModel):
     """Parameters of the responsiveness and trust scores (docs/methodology.md explains each)."""
 
-    period: str = Field(default="week", description="day | week | month | all")
+    model_config = MODEL_CONFIG
+
+    period: Literal["day", "week", "month"] = Field(
+        default="week",
+        description="Period of the scores and of the topic trends: day, week (Monday-start) or month. Every "
+        "score table also has period 'all'.",
+    )
     abandon_after_unanswered: int = Field(
         default=3,
         description="A thread is abandoned when, after the owner's last reply, this many mentions needing an "
@@ -65,9 +85,12 @@ class ScoringConfig(dg.Config):
             "response_time": 0.2,
             "recovery": 0.1,
         },
+        description="Weights of response rate, negative-mention response rate, response time and recovery in "
+        "benevolence.",
     )
     integrity_weights: dict[str, float] = Field(
         default_factory=lambda: {"consistency": 0.4, "personal_replies": 0.3, "advocacy": 0.3},
+        description="Weights of consistency, personal replies and advocacy in integrity.",
     )
     response_time_horizon_minutes: float = Field(
         default=1440.0, description="A first response this slow (or slower) scores 0 on response time."
@@ -81,8 +104,10 @@ def default_data_root() -> str:
     return os.environ.get(DATA_ENV_VAR, "./data")
 
 
-class TrustpulseSettings(dg.ConfigurableResource):
+class TrustpulseSettings(BaseModel):
     """Paths and cleaning rules for one trustpulse deployment."""
+
+    model_config = MODEL_CONFIG
 
     data_root: str = Field(
         default_factory=default_data_root,
@@ -204,11 +229,60 @@ class TrustpulseSettings(dg.ConfigurableResource):
             return key.encode()
         key_file = self.root / ".pseudonym_key"
         if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = key_file.with_suffix(".tmp")
-            tmp.write_text(secrets.token_hex(32))
-            os.replace(tmp, key_file)
+            write_bytes_atomic(secrets.token_hex(32).encode(), key_file)
         return key_file.read_text().strip().encode()
+
+
+class SentimentConfig(BaseModel):
+    """Which sentiment model scores the mentions."""
+
+    model_config = MODEL_CONFIG
+
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="'trustpulse-minilm-sentiment' (the packaged base + our adapter), or any Hugging Face "
+        "sequence-classification model id or local path (e.g. cardiffnlp/twitter-roberta-base-sentiment-latest, "
+        "or a multilingual one such as cardiffnlp/twitter-xlm-roberta-base-sentiment with languages=[]).",
+    )
+    languages: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_LANGUAGES),
+        description="Languages (ISO 639-1, as in mentions.lang) the model reads; mentions in others are not "
+        "scored (not_scored_reason 'language'). Undetermined ('und') is scored. Empty list: score every language.",
+    )
+    label_map: dict[str, str] = Field(
+        default_factory=dict, description="The model's label names -> negative / neutral / positive."
+    )
+    quantize: bool | None = Field(
+        default=None,
+        description="None: our model runs static int8 in ONNX Runtime on CPU (batch-invariant), others torch fp32. "
+        "False: torch fp32. True on another model: torch dynamic int8 (batch-dependent scores).",
+    )
+    batch_size: int = Field(default=BATCH_SIZE, description="Texts per forward pass.")
+    device: str = Field(default="cpu", description="torch device: 'cpu', or 'cuda' where a GPU is available.")
+
+
+@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class TopicStageConfig(TopicConfig):
+    """The topics stage: how topics are fitted (the fields of `TopicConfig`), the business taxonomy, the
+    encoder's device and the rising-topic test. The trends' period is `ScoringConfig.period`. A dataclass,
+    as `TopicConfig` is (`trustpulse.topics` copies and records that one with `dataclasses`)."""
+
+    taxonomy: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_TAXONOMY),
+        description="Business taxonomy: name -> one-sentence description, mapped zero-shot.",
+    )
+    taxonomy_min_score: float = Field(
+        default=0.0, description="Below this cosine similarity a mention gets no taxonomy label."
+    )
+    refit: bool = Field(default=False, description="Refit the topic model instead of assigning to it.")
+    device: str = Field(default="cpu", description="Encoder device: 'cpu', or 'cuda' where a GPU is available.")
+    rising_alpha: float = Field(default=0.05, description="Significance level of the rising-topic test.")
+    rising_min_mentions: int = Field(default=10, description="A rising topic has at least this many.")
+
+    def topic_config(self) -> TopicConfig:
+        """How topics are fitted: this configuration without the stage's own fields (what a saved model's
+        manifest records)."""
+        return TopicConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(TopicConfig)})
 
 
 def _yaml_mapping(path: Path) -> dict:
