@@ -11,10 +11,10 @@ import dagster as dg
 import polars as pl
 
 from assets.catalog import catalog_metadata
-from assets.mentions import clean_dump
 from assets.metadata import table_metadata
 from trustpulse.brands import load_brandbook
 from trustpulse.catalog import text_first
+from trustpulse.cleaning.dump import clean_dump
 from trustpulse.cleaning.text import mask_pii, mask_pii_in_raw
 from trustpulse.landing import DumpNotFoundError, dump_for_key
 from trustpulse.readers import count_file_records, detect_format, read_dump
