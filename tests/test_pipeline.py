@@ -10,12 +10,13 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.dataset import accounting_table, dedupe_across_dumps, mention_dataset
+from assets.dataset import mention_dataset
 from assets.ingest import DUMPS, clean_mentions, raw_mentions
 from assets.warehouse import warehouse
 from pipelines import cli
 from pipelines.partitions import sync_dump_partitions
 from tests.conftest import FIXTURES
+from trustpulse.dataset import accounting_table, dedupe_across_dumps
 from trustpulse.landing import landed_dumps
 
 TABLES = ("raw_mentions", "mentions", "quarantine", "duplicates", "ingest_accounting")
@@ -190,13 +191,13 @@ def test_new_dump_only_ingests_itself_and_updates_the_report(settings, monkeypat
 def test_records_a_reader_misses_fail_the_run_and_the_accounting_check(settings, monkeypatch, capsys):
     """A reader that yields fewer records than the file holds (here: the structural count says 2 more) is a gap:
     the dump is still published, `unread` names it, the accounting check fails and the run exits 1."""
-    import assets.ingest
+    import trustpulse.ingest
 
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     settings.landing_dir.mkdir(parents=True)
     shutil.copy(FIXTURES / "generic.jsonl", settings.landing_dir / "generic.jsonl")
-    real_count = assets.ingest.count_file_records
-    monkeypatch.setattr(assets.ingest, "count_file_records", lambda *a, **k: real_count(*a, **k) + 2)
+    real_count = trustpulse.ingest.count_file_records
+    monkeypatch.setattr(trustpulse.ingest, "count_file_records", lambda *a, **k: real_count(*a, **k) + 2)
     assert cli.main(["run", "--data", str(settings.root)]) == 1
     _, err = capsys.readouterr()
     accounting = pl.read_parquet(settings.warehouse_dir / "ingest_accounting.parquet").row(0, named=True)
