@@ -15,10 +15,14 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from trustpulse.report.render import StagedReport, read_staged
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import partition_path, read_partitions, table_path
 from trustpulse.tables import TABLES
+from trustpulse.topics import SavedTopics, load_topics, model_dir
 
+TOPIC_MODEL_ASSET = "topic_model"  # also saves the model under DATA_ROOT/models/topics
+REPORT_ASSET = "executive_report"  # stages the report under DATA_ROOT/reports/staging
 # per-dump partition table -> the asset that writes it (`dump_manifest` is written by `clean_mentions`, last)
 PARTITION_PRODUCERS: dict[str, str] = {
     "raw_mentions": "raw_mentions",
@@ -111,3 +115,19 @@ def published_tables(context: dg.AssetExecutionContext, settings: TrustpulseSett
         if name in TABLES and TABLES[name].asset is not None:
             check_declared(context, producer_of(name))
     return tables
+
+
+def read_saved_topics(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> SavedTopics:
+    """The topic model `topic_model` saved under DATA_ROOT/models/topics."""
+    check_declared(context, TOPIC_MODEL_ASSET)
+    directory = model_dir(settings.root)
+    saved = load_topics(directory)
+    if saved is None:
+        raise missing_input("saved topic model", directory, TOPIC_MODEL_ASSET)
+    return saved
+
+
+def read_staged_report(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> StagedReport:
+    """The report `executive_report` staged under DATA_ROOT/reports/staging."""
+    check_declared(context, REPORT_ASSET)
+    return read_staged(settings.root)

@@ -8,13 +8,12 @@ import polars as pl
 from pydantic import Field
 
 from assets.dataset import mention_dataset
-from assets.inputs import check_declared, missing_input, read_input, read_optional_input
+from assets.inputs import read_input, read_optional_input, read_saved_topics
 from assets.metadata import table_metadata
 from assets.sentiment import mention_sentiment
 from trustpulse.settings import TopicStageConfig, TrustpulseSettings
 from trustpulse.storage import table_path, write_parquet_atomic
 from trustpulse.tables import TREND_SCHEMA
-from trustpulse.topics import load_topics, model_dir
 from trustpulse.topics.stage import mention_topics_table, refresh_topic_model, topic_embedder, topic_mentions
 from trustpulse.topics.trends import topic_trends as trends_table
 
@@ -78,11 +77,7 @@ def mention_topics(
     its cosine similarity, and the taxonomy entry of its topic (`topic_taxonomy_label`). The
     `mention_topics_complete` check (blocking) holds it to one row per mention."""
     mentions = read_input(context, settings, "mentions")
-    check_declared(context, topic_model.key.to_user_string())
-    directory = model_dir(settings.root)
-    saved = load_topics(directory)
-    if saved is None:
-        raise missing_input("saved topic model", directory, topic_model.key.to_user_string())
+    saved = read_saved_topics(context, settings)
     embedder = topic_embedder(topics, settings.root)
     df = mention_topics_table(
         mentions,
