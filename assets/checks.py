@@ -1,8 +1,15 @@
 """Asset checks: the contract, uniqueness, the accounting, the quarantine ceiling, sentiment drift, freshness,
-and the report's reconciliation with the warehouse (blocking: a report that fails it is not published).
-Rules live in `trustpulse.checks` and `trustpulse.report.reconcile`; these wrappers read the published tables."""
+and the report's reconciliation with the warehouse. Rules live in `trustpulse.checks`, `trustpulse.dataset`,
+`trustpulse.topics.stage` and `trustpulse.report.reconcile`; these wrappers read the tables.
+
+Blocking checks (a failure stops every asset downstream of the checked one in the same run, and fails the run):
+every record of a cleaned dump accounted for (`dump_records_accounted`, declared and evaluated by the
+`clean_mentions` multi-asset itself, per dump partition), raw_mentions holding what the dumps'
+readers read (`raw_records_read`), one mention_topics row per mention (`mention_topics_complete`), and the
+report agreeing with the warehouse (`report_reconciles`: a report that fails it is not published)."""
 
 import time
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -10,6 +17,7 @@ import polars as pl
 from assets.dataset import mention_dataset
 from assets.report import executive_report
 from assets.sentiment import mention_sentiment
+from assets.topics import mention_topics
 from trustpulse.checks import (
     contract_violations,
     duplicated_values,
@@ -18,10 +26,12 @@ from trustpulse.checks import (
     total_variation,
     unbalanced_dumps,
 )
+from trustpulse.dataset import raw_records_unlike_manifests
 from trustpulse.report.render import ReportError, read_staged, reconcile_staged
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import table_path
-from trustpulse.tables import ACCOUNTING_SCHEMA, MENTION_SCHEMA, SENTIMENT_SCHEMA
+from trustpulse.storage import read_partitions, table_path
+from trustpulse.tables import ACCOUNTING_SCHEMA, MANIFEST_SCHEMA, MENTION_SCHEMA, SENTIMENT_SCHEMA
+from trustpulse.topics.stage import mentions_without_topic_row
 
 # Automation runs a check together with its asset (in the run that materialises it), never on its own.
 WITH_ITS_ASSET = dg.AutomationCondition.any_deps_match(dg.AutomationCondition.will_be_requested()).with_label(
@@ -31,6 +41,49 @@ WITH_ITS_ASSET = dg.AutomationCondition.any_deps_match(dg.AutomationCondition.wi
 
 def _read(settings: TrustpulseSettings, table: str) -> pl.DataFrame:
     return pl.read_parquet(table_path(settings.warehouse_dir, table))
+
+
+def _rows(path: Path) -> int:
+    """Rows of a parquet file, without reading its columns."""
+    return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+
+
+def _problem(problem: str | None) -> dg.AssetCheckResult:
+    """A blocking check's result: passed when there is no problem, else failed (ERROR) saying what is wrong."""
+    return dg.AssetCheckResult(
+        passed=problem is None,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=problem,
+        metadata={"problem": problem or ""},
+    )
+
+
+@dg.asset_check(
+    automation_condition=WITH_ITS_ASSET,
+    asset=mention_dataset,
+    blocking=True,
+    description="raw_mentions.parquet holds every record the published dumps' readers read (their manifests); "
+    "blocking.",
+)
+def raw_records_read(settings: dg.ResourceParam[TrustpulseSettings]) -> dg.AssetCheckResult:
+    dumps = _read(settings, "ingest_accounting")["dump_key"].to_list()
+    manifests = read_partitions(settings.warehouse_dir, "dump_manifest", dumps, MANIFEST_SCHEMA)
+    raw_records = _rows(table_path(settings.warehouse_dir, "raw_mentions"))
+    return _problem(raw_records_unlike_manifests(raw_records, manifests))
+
+
+@dg.asset_check(
+    automation_condition=WITH_ITS_ASSET,
+    asset=mention_topics,
+    blocking=True,
+    description="mention_topics has exactly one placed row (a topic id) per mention with a text; blocking.",
+)
+def mention_topics_complete(settings: dg.ResourceParam[TrustpulseSettings]) -> dg.AssetCheckResult:
+    problem = mentions_without_topic_row(
+        _read(settings, "mention_topics"),
+        pl.read_parquet(table_path(settings.warehouse_dir, "mentions"), columns=["text"]),
+    )
+    return _problem(problem)
 
 
 @dg.asset_check(
@@ -158,6 +211,8 @@ def report_reconciles(settings: dg.ResourceParam[TrustpulseSettings]) -> dg.Asse
 
 
 ASSET_CHECKS = [
+    raw_records_read,
+    mention_topics_complete,
     mentions_contract,
     mention_id_unique,
     accounting_balanced,

@@ -17,8 +17,9 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from assets.inputs import read_staged_report
 from trustpulse.report.data import producing_assets
-from trustpulse.report.render import publish_report, read_staged, reconcile_staged, stage_report
+from trustpulse.report.render import publish_report, reconcile_staged, stage_report
 from trustpulse.serve import report_url
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path
@@ -100,7 +101,7 @@ def published_report(
 ) -> dg.MaterializeResult:
     """The reconciled report where readers find it: DATA_ROOT/reports/<run date>/ and DATA_ROOT/reports/latest.html.
     Runs only after the blocking `report_reconciles` check on `executive_report` passed."""
-    staged = read_staged(settings.root)
+    staged = read_staged_report(context, settings)
     # the blocking check gates this asset within a run; materialised on its own, it checks again itself
     result = reconcile_staged(settings.root, staged)
     if not result.passed:

@@ -9,7 +9,11 @@ import dagster as dg
 import polars as pl
 
 from assets.catalog import catalog_metadata
+from assets.dataset import mention_dataset
+from assets.inputs import read_input, read_optional_input
 from assets.metadata import table_metadata
+from assets.sentiment import mention_sentiment
+from assets.topics import mention_topics
 from trustpulse.brands import load_brandbook
 from trustpulse.scoring.score import Scores, score_mentions
 from trustpulse.settings import TrustpulseSettings
@@ -43,7 +47,7 @@ def _headline(scores: Scores) -> dict[str, float]:
     specs=[
         dg.AssetSpec(
             name,
-            deps=[dg.AssetKey("mention_dataset"), dg.AssetKey("mention_sentiment"), dg.AssetKey("mention_topics")],
+            deps=[mention_dataset, mention_sentiment, mention_topics],
             group_name="score",
             kinds={"polars", "parquet"},
             description=SCORE_DESCRIPTIONS[name],
@@ -56,11 +60,14 @@ def score_tables(context: dg.AssetExecutionContext, settings: dg.ResourceParam[T
     their sentiment and (where present) topics."""
     started = time.perf_counter()
     wh = settings.warehouse_dir
-    mentions = pl.read_parquet(table_path(wh, "mentions"))
-    sentiment = pl.read_parquet(table_path(wh, "mention_sentiment"))
-    topics_path = table_path(wh, "mention_topics")
-    topics = pl.read_parquet(topics_path) if topics_path.exists() else None
-    scores = score_mentions(mentions, sentiment, load_brandbook(settings.brands_path()), settings.scoring, topics)
+    mentions = read_input(context, settings, "mentions")
+    scores = score_mentions(
+        mentions,
+        read_input(context, settings, "mention_sentiment"),
+        load_brandbook(settings.brands_path()),
+        settings.scoring,
+        read_optional_input(context, settings, "mention_topics"),
+    )
     seconds = round(time.perf_counter() - started, 3)
     headline = _headline(scores)
     figures = ", ".join(

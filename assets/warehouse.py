@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.dataset import mention_dataset
+from assets.inputs import published_tables
 from assets.scoring import score_tables
 from assets.sentiment import mention_sentiment
 from assets.topics import TOPIC_ASSETS
@@ -18,7 +19,7 @@ def warehouse(
     context: dg.AssetExecutionContext, settings: dg.ResourceParam[TrustpulseSettings]
 ) -> dg.MaterializeResult:
     """Analysts query this file with `duckdb` or any SQL client."""
-    tables = {p.stem: p for p in sorted(settings.warehouse_dir.glob("*.parquet"))}
+    tables = published_tables(context, settings)
     views = build_duckdb_views(settings.duckdb_path, tables)
     context.log.info(f"{settings.duckdb_path}: {len(tables)} views ({', '.join(tables)})")
     return dg.MaterializeResult(

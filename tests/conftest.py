@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets.mentions import CleanedDump, clean_dump
 from trustpulse.brands import BrandBook, load_brandbook
+from trustpulse.cleaning.dump import CleanedDump, clean_dump
 from trustpulse.readers import DumpSource, detect_format, read_dump
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.tables import TABLES

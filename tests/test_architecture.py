@@ -1,5 +1,6 @@
 """The import contract: `trustpulse/` is the core and imports neither Dagster nor the Dagster layers
-(`assets`, `pipelines`), not even lazily inside a function; `assets/` does not import `pipelines`."""
+(`assets`, `pipelines`), not even lazily inside a function; `assets/` does not import `pipelines`; inside the
+core, the readers may use the cleaning but `trustpulse/cleaning/` never imports `trustpulse.readers`."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-# package -> patterns of the top-level modules it may not import
+# package directory -> patterns of the modules it may not import (matched against the top-level module and the
+# full dotted name)
 FORBIDDEN = {
     "trustpulse": ("dagster*", "assets", "pipelines"),
     "assets": ("pipelines",),
+    "trustpulse/cleaning": ("trustpulse.readers", "trustpulse.readers.*"),
 }
 
 
@@ -40,7 +43,10 @@ def contract_violations(root: Path, package: str, forbidden: tuple[str, ...]) ->
         out += [
             f"{path.relative_to(root)}:{line} imports {module}"
             for line, module in _imported_modules(tree)
-            if any(fnmatch.fnmatchcase(module.split(".", 1)[0], pattern) for pattern in forbidden)
+            if any(
+                fnmatch.fnmatchcase(module.split(".", 1)[0], pattern) or fnmatch.fnmatchcase(module, pattern)
+                for pattern in forbidden
+            )
         ]
     return out
 
@@ -61,6 +67,17 @@ def test_the_contract_check_finds_a_planted_violation(tmp_path: Path) -> None:
     assert contract_violations(tmp_path, "trustpulse", FORBIDDEN["trustpulse"]) == [
         "trustpulse/sneaky.py:5 imports dagster_shared",
         "trustpulse/sneaky.py:6 imports pipelines.runner",
+    ]
+
+
+def test_the_contract_check_finds_cleaning_importing_the_readers(tmp_path: Path) -> None:
+    cleaning = tmp_path / "trustpulse" / "cleaning"
+    cleaning.mkdir(parents=True)
+    (cleaning / "text.py").write_text(
+        "from trustpulse.cleaning.html import html_to_text\nfrom trustpulse.readers.html_reader import read_html\n"
+    )
+    assert contract_violations(tmp_path, "trustpulse/cleaning", FORBIDDEN["trustpulse/cleaning"]) == [
+        "trustpulse/cleaning/text.py:2 imports trustpulse.readers.html_reader",
     ]
 
 

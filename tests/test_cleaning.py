@@ -5,13 +5,13 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from assets.mentions import clean_dump
 from tests.conftest import clean_fixture, read_raw
 from trustpulse.brands import BrandsConfigError, load_brandbook
 from trustpulse.cleaning.authors import infer_post_author, pseudonymise
 from trustpulse.cleaning.boilerplate import is_boilerplate_line
 from trustpulse.cleaning.dates import parse_timestamp
 from trustpulse.cleaning.dedup import find_duplicates
+from trustpulse.cleaning.dump import clean_dump
 from trustpulse.cleaning.language import detect_language
 from trustpulse.cleaning.text import mask_pii, normalise_text
 

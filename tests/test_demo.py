@@ -9,9 +9,9 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.mentions import clean_dump
 from tests.conftest import read_raw
 from trustpulse.brands import load_brandbook
+from trustpulse.cleaning.dump import clean_dump
 from trustpulse.demo import DEMO_BRANDS_FILE, generate_demo_dumps
 from trustpulse.settings import TrustpulseSettings
 

@@ -233,8 +233,8 @@ def test_a_bad_record_inside_a_page_does_not_fail_the_page():
 def test_two_reddit_replies_with_the_same_words_are_two_mentions(settings, book):
     """WindyCheck answered twice with "test comment" (t1_deg4a40, t1_deg4sly, 14 minutes apart): two
     comments with their own Reddit ids, not a duplicate."""
-    from assets.mentions import clean_dump
     from tests.conftest import read_raw
+    from trustpulse.cleaning.dump import clean_dump
 
     cleaned = clean_dump(read_raw(REAL / "reddit_thread_deleted_comment.json", settings), settings, book, b"k")
     assert cleaned.mentions.height == 6 and cleaned.duplicates.height == 0

@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets.mentions import clean_dump
 from tests.conftest import read_raw
 from trustpulse.brands import BrandBook, load_brandbook
+from trustpulse.cleaning.dump import clean_dump
 from trustpulse.scoring.score import score_mentions
 from trustpulse.settings import ScoringConfig, TrustpulseSettings
 

@@ -10,13 +10,23 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.dataset import accounting_table, dedupe_across_dumps, mention_dataset
+from assets import checks, inputs
+from assets.dataset import mention_dataset
 from assets.ingest import DUMPS, clean_mentions, raw_mentions
+from assets.report import executive_report
+from assets.topics import topic_trends
 from assets.warehouse import warehouse
 from pipelines import cli
+from pipelines.definitions import defs
 from pipelines.partitions import sync_dump_partitions
 from tests.conftest import FIXTURES
+from trustpulse.dataset import accounting_table, dedupe_across_dumps
 from trustpulse.landing import landed_dumps
+from trustpulse.report.data import OPTIONAL, REQUIRED
+from trustpulse.report.reconcile import SOURCE as RECONCILED_TABLES
+from trustpulse.settings import TopicStageConfig
+from trustpulse.storage import partition_path
+from trustpulse.tables import TABLES as TABLE_CONTRACTS
 
 TABLES = ("raw_mentions", "mentions", "quarantine", "duplicates", "ingest_accounting")
 
@@ -190,13 +200,13 @@ def test_new_dump_only_ingests_itself_and_updates_the_report(settings, monkeypat
 def test_records_a_reader_misses_fail_the_run_and_the_accounting_check(settings, monkeypatch, capsys):
     """A reader that yields fewer records than the file holds (here: the structural count says 2 more) is a gap:
     the dump is still published, `unread` names it, the accounting check fails and the run exits 1."""
-    import assets.ingest
+    import trustpulse.ingest
 
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     settings.landing_dir.mkdir(parents=True)
     shutil.copy(FIXTURES / "generic.jsonl", settings.landing_dir / "generic.jsonl")
-    real_count = assets.ingest.count_file_records
-    monkeypatch.setattr(assets.ingest, "count_file_records", lambda *a, **k: real_count(*a, **k) + 2)
+    real_count = trustpulse.ingest.count_file_records
+    monkeypatch.setattr(trustpulse.ingest, "count_file_records", lambda *a, **k: real_count(*a, **k) + 2)
     assert cli.main(["run", "--data", str(settings.root)]) == 1
     _, err = capsys.readouterr()
     accounting = pl.read_parquet(settings.warehouse_dir / "ingest_accounting.parquet").row(0, named=True)
@@ -234,3 +244,64 @@ def test_a_data_root_ingested_by_the_previous_version_still_publishes(settings, 
     assert cli.main(["run", "--data", str(settings.root)]) == 0
     accounting = pl.read_parquet(settings.warehouse_dir / "ingest_accounting.parquet")
     assert accounting["balanced"].all() and accounting.height == 2
+
+
+def test_a_failing_blocking_check_stops_the_assets_downstream_in_the_run(settings, landing):
+    """`raw_records_read` (blocking) fails when raw_mentions does not hold what the manifests say was read: the
+    checked mention_dataset is published, the warehouse downstream of it is not built in that run."""
+    instance = dg.DagsterInstance.ephemeral()
+    dump = sync_dump_partitions(instance, settings).current[0]
+    resources = {"settings": settings}
+    assert dg.materialize(
+        [raw_mentions, clean_mentions], partition_key=dump.key, instance=instance, resources=resources
+    ).success
+    manifest_path = partition_path(settings.warehouse_dir, "dump_manifest", dump.key)
+    pl.read_parquet(manifest_path).with_columns(pl.col("read_records") + 1).write_parquet(manifest_path)
+    result = dg.materialize(
+        [mention_dataset, warehouse, checks.raw_records_read],
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+    )
+    assert not result.success
+    materialised = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert mention_dataset.key in materialised and warehouse.key not in materialised
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "raw_records_read"]
+    assert not evaluation.passed and "raw_mentions holds" in (evaluation.description or "")
+    assert not settings.duckdb_path.exists()
+
+
+def test_a_missing_upstream_table_fails_naming_the_asset_to_materialise(settings):
+    result = dg.materialize(
+        [topic_trends],
+        resources={"settings": settings, "topics": TopicStageConfig()},
+        raise_on_error=False,
+    )
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    error = failure.step_failure_data.error
+    while error.cause is not None and not error.message.startswith("dagster._core.definitions.events.Failure"):
+        error = error.cause
+    assert "no mention_topics table" in error.message and "materialise `mention_topics` first" in error.message
+
+
+def test_every_asset_declares_exactly_the_assets_whose_output_it_reads(settings, landing, monkeypatch):
+    """Lineage from the reads: a full run records, through `assets.inputs.check_declared` (which every input read
+    goes through, and which fails on an undeclared read), what each asset read; its declared deps must be exactly
+    the producers of those inputs. The report reads in the notebook's kernel: its deps are held to the tables the
+    report and its reconciliation read."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    read: dict[dg.AssetKey, set[dg.AssetKey]] = {}
+    declared_check = inputs.check_declared
+
+    def recording(context: dg.AssetExecutionContext, upstream: str) -> None:
+        declared_check(context, upstream)
+        for key in context.selected_asset_keys:
+            read.setdefault(key, set()).add(dg.AssetKey(upstream))
+
+    monkeypatch.setattr(inputs, "check_declared", recording)
+    assert cli.main(["run", "--data", str(settings.root)]) in (0, 1)  # landing/ holds one dump that fails to read
+    graph = defs.resolve_asset_graph()
+    report_tables = {*REQUIRED, *OPTIONAL, *RECONCILED_TABLES.values()}
+    read[executive_report.key] = {dg.AssetKey(TABLE_CONTRACTS[t].asset) for t in report_tables}
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).parent_keys == read.get(key, set()), key.to_user_string()

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from assets.mentions import clean_dump
 from trustpulse.brands import BrandBook
 from trustpulse.cleaning.boilerplate import is_boilerplate_line
+from trustpulse.cleaning.dump import clean_dump
 from trustpulse.cleaning.text import EMAIL_MASK, mask_pii, normalise_text
 from trustpulse.readers import DumpParseError, DumpSource, detect_format, read_dump
 from trustpulse.readers.blog_text import read_blog_text

@@ -19,10 +19,10 @@ torch = pytest.importorskip("torch")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from assets.sentiment import score_mentions_sentiment  # noqa: E402
 from tests.conftest import save_tiny_classifier  # noqa: E402
 from trustpulse.sentiment.cache import SentimentCache  # noqa: E402
 from trustpulse.sentiment.languages import NOT_SCORED_LANGUAGE, readable  # noqa: E402
+from trustpulse.sentiment.mentions import score_mentions_sentiment  # noqa: E402
 from trustpulse.sentiment.model import RUNTIME_ONNX_INT8, SentimentModel  # noqa: E402
 from trustpulse.sentiment.onnx_runtime import BUILD_FILE, CACHE_SUBDIR, MODEL_FILE  # noqa: E402
 from trustpulse.tables import SENTIMENT_SCHEMA  # noqa: E402

@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets.mentions import clean_dump
 from pipelines import cli
 from tests.conftest import read_raw
 from trustpulse.cleaning.dates import parse_timestamps
+from trustpulse.cleaning.dump import clean_dump
 from trustpulse.settings import TrustpulseSettings, parse_column_option
 
 

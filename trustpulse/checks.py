@@ -47,3 +47,14 @@ def total_variation(previous: dict[str, float], current: dict[str, float]) -> fl
     """Half the L1 distance between two label distributions (0 = same mix, 1 = disjoint)."""
     labels = set(previous) | set(current)
     return 0.5 * sum(abs(previous.get(k, 0.0) - current.get(k, 0.0)) for k in labels)
+
+
+def records_unaccounted(raw_records: int, kept: int, duplicates: int, quarantined: int) -> str | None:
+    """What is wrong when a cleaned dump's records do not each end in exactly one of kept, duplicates and
+    quarantine, or None when they do."""
+    if raw_records == kept + duplicates + quarantined:
+        return None
+    return (
+        f"{raw_records:,} raw records but {kept:,} kept + {duplicates:,} duplicates + {quarantined:,} quarantined "
+        f"= {kept + duplicates + quarantined:,}"
+    )

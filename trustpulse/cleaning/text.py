@@ -9,7 +9,7 @@ import unicodedata
 import phonenumbers
 
 from trustpulse.cleaning.boilerplate import strip_boilerplate_lines
-from trustpulse.readers.html_reader import html_to_text
+from trustpulse.cleaning.html import html_to_text
 
 # local part: RFC 5322 "atext" and dots; domain: labels and a letter TLD
 _LOCAL = r"[\w!#$%&'*+/=?^`{|}~.-]"

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml import html as lxml_html
 
+from trustpulse.cleaning.html import html_to_text  # one definition of "visible text"
+
 # ids the engines give a comment's element; group 1 is the comment's number
 WORDPRESS_COMMENT_ID = re.compile(r"^(?:li-|div-)?comment-(\d+)$")
 BLOGGER_COMMENT_ID = re.compile(r"^c(\d{5,})$")
@@ -182,8 +184,6 @@ def _own_text(element: etree._Element) -> str:
 
 def element_text(element: etree._Element) -> str:
     """Visible text of an element, one block per line, blank runs collapsed."""
-    from trustpulse.readers.html_reader import html_to_text  # one definition of "visible text"
-
     text = html_to_text(lxml_html.tostring(element, encoding="unicode"))
     lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return "\n".join(line for line in lines if line)

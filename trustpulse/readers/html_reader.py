@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from copy import deepcopy
 
 import trafilatura
-from bs4 import BeautifulSoup
 from lxml import etree
 from lxml import html as lxml_html
 
+from trustpulse.cleaning.html import html_to_text
 from trustpulse.readers.blog_text import signature_author
 from trustpulse.readers.forums import count_forum_posts, forum_posts, read_forum_posts
 from trustpulse.readers.html_comments import (
@@ -37,34 +37,6 @@ from trustpulse.readers.html_comments import (
     NON_CONTENT_TAGS as COMMENT_WALK_SKIPPED,
 )
 from trustpulse.readers.schema import DumpParseError
-
-NON_CONTENT_TAGS = ("script", "style", "noscript", "template", "form", "nav", "iframe", "svg", "head")
-BLOCK_TAGS = (
-    "p",
-    "div",
-    "br",
-    "li",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "blockquote",
-    "article",
-    "section",
-    "header",
-    "footer",
-    "aside",
-    "pre",
-    "hr",
-    "dd",
-    "dt",
-    "table",
-)
 
 POST_ID = "post"
 PLATFORM_BLOG = "blog"
@@ -133,17 +105,6 @@ POST_DATE_PATHS = (
     "//*[@itemprop='datePublished']/@datetime",
 )
 CANONICAL_URL_PATHS = ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content")
-
-
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML document or fragment, one block element per line."""
-    soup = BeautifulSoup(html, "lxml")
-    for tag in soup(NON_CONTENT_TAGS):
-        tag.decompose()
-    for tag in soup(BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    return soup.get_text("")
 
 
 # Opening or closing tags of common elements; a text with this many is a page (prose has none).

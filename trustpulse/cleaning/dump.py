@@ -1,6 +1,6 @@
-"""Stage `mentions`: one dump's raw records -> cleaned mentions (the contract), quarantine, duplicates.
+"""One dump's raw records -> cleaned mentions (the contract), quarantine, duplicates.
 
-`clean_dump` is pure (Polars in, Polars out); the Dagster assets live in `assets/ingest.py`.
+`clean_dump` is pure (Polars in, Polars out); the `clean_mentions` asset (`assets/ingest.py`) calls it.
 Every raw record ends in exactly one of: mentions (kept), duplicates, quarantine.
 """
 
@@ -20,7 +20,7 @@ from trustpulse.cleaning.authors import (
 )
 from trustpulse.cleaning.classify import brands_named, industry_brands, mention_type
 from trustpulse.cleaning.dates import FileTimestamps, parse_timestamps
-from trustpulse.cleaning.dedup import find_duplicates
+from trustpulse.cleaning.dedup import Duplicate, find_duplicates
 from trustpulse.cleaning.language import detect_language
 from trustpulse.cleaning.owners import answering_accounts, owners_talked_to
 from trustpulse.cleaning.platforms import platform_of
@@ -237,8 +237,9 @@ def _blog_structure(rows: list[dict], texts: list[str], dump_has_repeats: bool, 
             earlier.append((i, rows[i]["_author"], texts[i]))
 
 
-def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook, pseudonym_key: bytes) -> CleanedDump:
-    """Clean one dump's raw records into the mention contract."""
+def _screen_records(raw: pl.DataFrame, max_text_chars: int) -> tuple[list[dict], list[dict], list[str], FileTimestamps]:
+    """(quarantined rows, candidate rows, their cleaned texts, the dump's timestamps): each raw record, in dump
+    order, is quarantined with its reason or becomes a candidate mention."""
     all_rows = raw.sort("record_index").to_dicts()
     for row in all_rows:
         row["platform"] = platform_of(row["platform"], row["url"])
@@ -246,7 +247,7 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
     quarantine, candidates, texts = [], [], []
     for row, created_at, bad_date in zip(all_rows, stamps.times, stamps.bad, strict=True):
         row["_created"] = created_at
-        reason = _quarantine_reason(row, settings.max_text_chars)
+        reason = _quarantine_reason(row, max_text_chars)
         if not reason and bad_date:
             reason = f"bad_value: created_at {bad_date}"
         text = "" if reason else normalise_text(row["text"], markup=row["platform"] not in PLAIN_TEXT_PLATFORMS)
@@ -257,9 +258,26 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
         else:
             candidates.append(row)
             texts.append(text)
+    return quarantine, candidates, texts, stamps
 
-    notes = list(_date_notes(stamps)) + _drop_conflicting_ids(candidates, texts)
-    # threads from native ids (blogs: one thread per page)
+
+@dataclass(frozen=True)
+class _Collapsed:
+    """The candidates after duplicates are collapsed: which were kept and why the others went."""
+
+    duplicates: list[Duplicate]  # `find_duplicates` matches, by candidate row
+    keep: list[int]  # candidate rows kept, in order
+    roots: list[str | None]  # thread root of every candidate
+    repeat_of: list[int | None]  # candidate row a reader said this one repeats
+
+    @property
+    def new_index(self) -> dict[int, int]:
+        """candidate row -> kept row."""
+        return {old: new for new, old in enumerate(self.keep)}
+
+
+def _collapse_duplicates(candidates: list[dict], texts: list[str], near_duplicate_ratio: float) -> _Collapsed:
+    """Threads from native ids (blogs: one thread per page), then the duplicates among the candidates."""
     roots = thread_roots(
         [r["native_id"] for r in candidates],
         [r["parent_native_id"] for r in candidates],
@@ -275,42 +293,44 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
         [f"{_namespace(r)}:{r['native_id']}" if r["native_id"] else None for r in candidates],
         repeat_of,
         [_duplicate_group(r, roots[i]) for i, r in enumerate(candidates)],
-        settings.near_duplicate_ratio,
+        near_duplicate_ratio,
     )
     dup_rows = {d.row for d in dups}
     keep = [i for i in range(len(candidates)) if i not in dup_rows]
-    rows = [candidates[i] for i in keep]
-    kept_texts = [texts[i] for i in keep]
-    kept_roots = [roots[i] for i in keep]
-    new_index = {old: new for new, old in enumerate(keep)}
+    return _Collapsed(duplicates=dups, keep=keep, roots=roots, repeat_of=repeat_of)
 
-    # blog pages: owner, author and parent from the page structure
-    repeated_rows = {new_index[j] for j in repeat_of if j is not None and j in new_index}
+
+def _structure_blog_pages(rows: list[dict], texts: list[str], roots: list[str | None], repeated_rows: set[int]) -> None:
+    """Owner, author and parent (`_owner`, `_author`, `_handle`, `_parent_row`) of every kept row, from the page
+    structure for blog rows without ids (one thread per page), unset elsewhere. In place."""
     for row in rows:
         row.update(_owner=None, _author=None, _handle=None, _parent_row=None)
     blog_rows = [i for i, r in enumerate(rows) if r["platform"] == "blog" and r["native_id"] is None]
-    if blog_rows:
-        by_thread: dict[str, list[int]] = {}
-        for i in blog_rows:
-            by_thread.setdefault(kept_roots[i] or "", []).append(i)
-        for members in by_thread.values():
-            sub = [rows[i] for i in members]
-            _blog_structure(
-                sub,
-                [kept_texts[i] for i in members],
-                bool(repeated_rows),
-                {k for k, i in enumerate(members) if i in repeated_rows},
-            )
-            for k, i in enumerate(members):
-                if sub[k]["_parent_row"] is not None:
-                    rows[i]["_parent_row"] = members[sub[k]["_parent_row"]]
+    if not blog_rows:
+        return
+    by_thread: dict[str, list[int]] = {}
+    for i in blog_rows:
+        by_thread.setdefault(roots[i] or "", []).append(i)
+    for members in by_thread.values():
+        sub = [rows[i] for i in members]
+        _blog_structure(
+            sub,
+            [texts[i] for i in members],
+            bool(repeated_rows),
+            {k for k, i in enumerate(members) if i in repeated_rows},
+        )
+        for k, i in enumerate(members):
+            if sub[k]["_parent_row"] is not None:
+                rows[i]["_parent_row"] = members[sub[k]["_parent_row"]]
 
+
+def _threads_and_positions(rows: list[dict], roots: list[str | None]) -> tuple[list[str], list[int]]:
+    """(thread id, position within the thread) of every kept row: by time (undated last), then dump order."""
     created = [r["_created"] for r in rows]
     thread_ids = [
-        stable_id(_namespace(r) if r["native_id"] else r["dump_file"], kept_roots[i] or f"row{i}")
+        stable_id(_namespace(r) if r["native_id"] else r["dump_file"], roots[i] or f"row{i}")
         for i, r in enumerate(rows)
     ]
-    # position within the thread: by time (undated last), then dump order
     order = sorted(
         range(len(rows)),
         key=lambda i: (thread_ids[i], created[i] is None, created[i] or 0, rows[i]["record_index"]),
@@ -320,17 +340,34 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
     for i in order:
         position[i] = counter[thread_ids[i]]
         counter[thread_ids[i]] += 1
+    return thread_ids, position
 
-    mention_ids = [
+
+def _mention_ids(rows: list[dict], thread_ids: list[str], position: list[int], texts: list[str]) -> list[str]:
+    """Stable ids: from the native id where the source has one, else from file, thread, position and text."""
+    return [
         stable_id(_namespace(r), r["native_id"])
         if r["native_id"]
-        else stable_id(r["dump_file"], thread_ids[i], position[i], kept_texts[i])
+        else stable_id(r["dump_file"], thread_ids[i], position[i], texts[i])
         for i, r in enumerate(rows)
     ]
-    id_by_native = {f"{_namespace(r)}:{r['native_id']}": mention_ids[i] for i, r in enumerate(rows) if r["native_id"]}
 
-    answering = set() if any(r["owner_hint"] is not None for r in rows) else _answering_accounts(rows, kept_roots)
-    is_owner, owner_brand, parent_ids, authors, handles = [], [], [], [], []
+
+@dataclass(frozen=True)
+class _Authorship:
+    """Per kept row: whether an owner wrote it, the configured brand of its account, its author and handle."""
+
+    is_owner: list[bool]
+    owner_brand: list[str | None]
+    authors: list[str | None]
+    handles: list[str | None]
+
+
+def _authorship(rows: list[dict], roots: list[str | None], thread_ids: list[str], book: BrandBook) -> _Authorship:
+    """Who wrote each kept row and whether that is an owner (the page structure, the source's own hint, a
+    configured account, or an account found answering people)."""
+    answering = set() if any(r["owner_hint"] is not None for r in rows) else _answering_accounts(rows, roots)
+    is_owner, owner_brand, authors, handles = [], [], [], []
     for r in rows:
         brand = book.owner_brand(r["author_handle"])
         found_answering = (r["author_handle"] or "").casefold() in answering
@@ -354,6 +391,14 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
         )
         handles.append(r["author_handle"] or r["_handle"] or r["author_name"])
     _name_unnamed_owners(rows, is_owner, authors, handles, thread_ids)
+    return _Authorship(is_owner=is_owner, owner_brand=owner_brand, authors=authors, handles=handles)
+
+
+def _parent_ids(rows: list[dict], mention_ids: list[str]) -> list[str | None]:
+    """The mention id each kept row replies to: the page structure's parent, else the native parent id (a mention
+    of this dump, or the id that parent would have)."""
+    id_by_native = {f"{_namespace(r)}:{r['native_id']}": mention_ids[i] for i, r in enumerate(rows) if r["native_id"]}
+    parent_ids: list[str | None] = []
     for r in rows:
         if r["_parent_row"] is not None:
             parent_ids.append(mention_ids[r["_parent_row"]])
@@ -362,33 +407,70 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
             parent_ids.append(id_by_native.get(f"{ns}:{r['parent_native_id']}") or stable_id(ns, r["parent_native_id"]))
         else:
             parent_ids.append(None)
+    return parent_ids
+
+
+def _mention_brands(
+    i: int,
+    kind: str,
+    text: str,
+    who: _Authorship,
+    entity: dict[str, str],
+    named: list[str],
+    owner_talked_to: str | None,
+    book: BrandBook,
+) -> list[str]:
+    """The brands a kept row belongs to. An owner's own words are its brand's, whatever names it signs with
+    ("^HP"); aliases count in audience text only. An audience mention belongs to the brands it names and to the
+    brand of the owner it talks to; a product or industry mention naming none, to the industry's brands."""
+    if who.is_owner[i]:
+        own = entity.get(who.authors[i] or "") or who.owner_brand[i]
+        brands = [own] if own else []
+    else:
+        brands = list(named)
+        if owner_talked_to is not None and entity.get(owner_talked_to) not in (None, *brands):
+            brands.append(entity[owner_talked_to])
+    if not brands and kind in ("product", "industry"):
+        brands = industry_brands(text, book)
+    return brands
+
+
+def _frame(rows: list[dict], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook, pseudonym_key: bytes) -> CleanedDump:
+    """Clean one dump's raw records into the mention contract: screen, collapse duplicates, structure threads,
+    find owners and authors, then mask, classify and attribute each kept mention."""
+    quarantine, candidates, texts, stamps = _screen_records(raw, settings.max_text_chars)
+    notes = list(_date_notes(stamps)) + _drop_conflicting_ids(candidates, texts)
+    collapsed = _collapse_duplicates(candidates, texts, settings.near_duplicate_ratio)
+    new_index = collapsed.new_index
+    rows = [candidates[i] for i in collapsed.keep]
+    kept_texts = [texts[i] for i in collapsed.keep]
+    kept_roots = [collapsed.roots[i] for i in collapsed.keep]
+    repeated_rows = {new_index[j] for j in collapsed.repeat_of if j is not None and j in new_index}
+    _structure_blog_pages(rows, kept_texts, kept_roots, repeated_rows)
+
+    thread_ids, position = _threads_and_positions(rows, kept_roots)
+    mention_ids = _mention_ids(rows, thread_ids, position, kept_texts)
+    who = _authorship(rows, kept_roots, thread_ids, book)
+    parent_ids = _parent_ids(rows, mention_ids)
 
     root_of_thread = {thread_ids[i]: i for i in range(len(rows)) if position[i] == 0}
     masked = [mask_pii(t, settings.phone_region) for t in kept_texts]
     named_by_row = [brands_named(t, book) for t in masked]
-    entity = _owner_entities(rows, is_owner, owner_brand, authors, thread_ids, root_of_thread, named_by_row)
+    entity = _owner_entities(rows, who.is_owner, who.owner_brand, who.authors, thread_ids, root_of_thread, named_by_row)
     talks_to = _owners_talked_to(
-        rows, mention_ids, parent_ids, position, thread_ids, is_owner, authors, handles, masked, book
+        rows, mention_ids, parent_ids, position, thread_ids, who.is_owner, who.authors, who.handles, masked, book
     )
     present = {r["native_id"] for r in rows if r["native_id"]}
     out = []
     for i, r in enumerate(rows):
         text = masked[i]
         owner_talked_to = talks_to.get(mention_ids[i])
-        # an owner's own words are its brand's, whatever names it signs with ("^HP"); aliases count in
-        # audience text only. An audience mention belongs to the brands it names and to the brand of the
-        # owner it talks to.
-        named = [] if is_owner[i] else named_by_row[i]
-        kind = mention_type(text, book, talks_to_owner=is_owner[i] or owner_talked_to is not None, named=named)
-        if is_owner[i]:
-            own = entity.get(authors[i] or "") or owner_brand[i]
-            brands = [own] if own else []
-        else:
-            brands = list(named)
-            if owner_talked_to is not None and entity.get(owner_talked_to) not in (None, *brands):
-                brands.append(entity[owner_talked_to])
-        if not brands and kind in ("product", "industry"):
-            brands = industry_brands(text, book)
+        named = [] if who.is_owner[i] else named_by_row[i]
+        kind = mention_type(text, book, talks_to_owner=who.is_owner[i] or owner_talked_to is not None, named=named)
         replies = [x for x in (r["reply_native_ids"] or "").split(",") if x]
         platform = r["platform"] or ("support" if r["source_format"] == "twcs_csv" else "other")
         out.append(
@@ -402,13 +484,13 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
                 "thread_id": thread_ids[i],
                 "parent_id": parent_ids[i],
                 "position": position[i],
-                "author_id": pseudonymise(pseudonym_key, platform, handles[i]),
+                "author_id": pseudonymise(pseudonym_key, platform, who.handles[i]),
                 # an author is a name or an account, often all digits: only e-mail addresses are masked there
-                "author": EMAIL.sub(EMAIL_MASK, authors[i]) if authors[i] else None,
-                "is_owner": is_owner[i],
-                "brand": brands,
+                "author": EMAIL.sub(EMAIL_MASK, who.authors[i]) if who.authors[i] else None,
+                "is_owner": who.is_owner[i],
+                "brand": _mention_brands(i, kind, text, who, entity, named, owner_talked_to, book),
                 "mention_type": kind,
-                "created_at": created[i],
+                "created_at": r["_created"],
                 "text": text,
                 "lang": detect_language(text, settings.min_lang_confidence),
                 "n_chars": len(text),
@@ -427,15 +509,11 @@ def clean_dump(raw: pl.DataFrame, settings: TrustpulseSettings, book: BrandBook,
             "rule": d.rule,
             "similarity": d.similarity,
         }
-        for d in dups
+        for d in collapsed.duplicates
     ]
     return CleanedDump(
-        mentions=pl.DataFrame(out, schema=MENTION_SCHEMA, orient="row") if out else pl.DataFrame(schema=MENTION_SCHEMA),
-        quarantine=pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA, orient="row")
-        if quarantine
-        else pl.DataFrame(schema=QUARANTINE_SCHEMA),
-        duplicates=pl.DataFrame(duplicates, schema=DUPLICATE_SCHEMA, orient="row")
-        if duplicates
-        else pl.DataFrame(schema=DUPLICATE_SCHEMA),
+        mentions=_frame(out, MENTION_SCHEMA),
+        quarantine=_frame(quarantine, QUARANTINE_SCHEMA),
+        duplicates=_frame(duplicates, DUPLICATE_SCHEMA),
         notes=tuple(notes),
     )
