@@ -23,12 +23,10 @@ from trustpulse.report.render import publish_report, reconcile_staged, stage_rep
 from trustpulse.serve import report_url
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path
+from trustpulse.tables import ALL_PERIODS
 
 # Everything the report reads; `mention_topics` / `topic_trends` are read only when their files exist.
 REPORT_DEPS = [dg.AssetKey(name) for name in producing_assets()]
-
-
-ALL_PERIODS = "all"
 
 
 def _number(value: object, digits: int = 1) -> str:

@@ -18,6 +18,7 @@ from trustpulse.brands import load_brandbook
 from trustpulse.scoring.score import Scores, score_mentions
 from trustpulse.settings import TrustpulseSettings
 from trustpulse.storage import table_path, write_parquet_atomic
+from trustpulse.tables import ALL_PERIODS
 
 SCORE_TABLES = ("needs_answer", "unanswered", "responsiveness", "trust_index", "trust_drivers")
 SCORE_DESCRIPTIONS = {
@@ -34,10 +35,10 @@ SCORE_DESCRIPTIONS = {
 def _headline(scores: Scores) -> dict[str, float]:
     """Numbers the UI can plot over runs: overall response rate and trust index per brand."""
     out: dict[str, float] = {}
-    overall = scores.responsiveness.filter((pl.col("period") == "all") & (pl.col("cut") == "all"))
+    overall = scores.responsiveness.filter((pl.col("period") == ALL_PERIODS) & (pl.col("cut") == "all"))
     if overall.height and overall["needs_answer"].sum():
         out["response_rate"] = float(overall["answered"].sum() / overall["needs_answer"].sum())
-    for row in scores.trust_index.filter(pl.col("period") == "all").iter_rows(named=True):
+    for row in scores.trust_index.filter(pl.col("period") == ALL_PERIODS).iter_rows(named=True):
         if row["trust_index"] is not None:
             out[f"trust_index/{row['brand']}"] = round(float(row["trust_index"]), 2)
     return out

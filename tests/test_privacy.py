@@ -3,12 +3,15 @@ are pseudonymised with a keyed hash whose key comes from the environment."""
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 
 import polars as pl
 
 from pipelines import cli
 from tests.conftest import FIXTURES
+from trustpulse.settings import TrustpulseSettings
+from trustpulse.storage import write_bytes_once
 
 SECRETS = ("maria@example.com", "415-555-0132", "jo.doe+x@mail.example.org", "(212) 555-0175", "dee@corp.example")
 
@@ -42,3 +45,25 @@ def test_no_pii_in_any_parquet_column_or_the_report(settings, monkeypatch):
     assert any("[email]" in r for r in quarantine["raw"])  # the unparseable line is kept, masked
     jo = mentions.filter(pl.col("author") == "jo")["author_id"].item()
     assert jo.startswith("a_") and "jo" not in jo
+
+
+def _key_of(data_root: str) -> bytes:
+    return TrustpulseSettings(data_root=data_root).resolved_pseudonym_key()
+
+
+def test_processes_creating_the_pseudonym_key_at_once_all_get_the_same_key(tmp_path, monkeypatch):
+    """Two workers ingesting their first dumps at once must pseudonymise with one key: the key file is
+    created once (hard link, never replaced) and every process reads the one that won."""
+    monkeypatch.delenv("TRUSTPULSE_PSEUDONYM_KEY", raising=False)
+    with multiprocessing.get_context("spawn").Pool(6) as pool:
+        keys = pool.map(_key_of, [str(tmp_path)] * 12)
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert (tmp_path / ".pseudonym_key").read_bytes() == keys[0]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_write_bytes_once_keeps_the_first_content(tmp_path):
+    target = tmp_path / "sub" / "key"
+    assert write_bytes_once(b"first", target) == b"first"
+    assert write_bytes_once(b"second", target) == b"first"
+    assert target.read_bytes() == b"first"

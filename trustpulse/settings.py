@@ -24,7 +24,7 @@ from trustpulse.readers.columns import EXPORT_COLUMNS
 from trustpulse.readers.source import DEFAULT_LIMITS, ExpansionLimits
 from trustpulse.sentiment.languages import DEFAULT_LANGUAGES
 from trustpulse.sentiment.model import DEFAULT_MODEL
-from trustpulse.storage import write_bytes_atomic
+from trustpulse.storage import write_bytes_once
 from trustpulse.topics.config import DEFAULT_TAXONOMY, TopicConfig
 
 DATA_ENV_VAR = "TRUSTPULSE_DATA"
@@ -227,10 +227,8 @@ class TrustpulseSettings(BaseModel):
         key = self.pseudonym_key or os.environ.get(PSEUDONYM_KEY_ENV_VAR, "")
         if key:
             return key.encode()
-        key_file = self.root / ".pseudonym_key"
-        if not key_file.exists():
-            write_bytes_atomic(secrets.token_hex(32).encode(), key_file)
-        return key_file.read_text().strip().encode()
+        # created once; concurrent first steps (two workers ingesting at once) all read the one that won
+        return write_bytes_once(secrets.token_hex(32).encode(), self.root / ".pseudonym_key").strip()
 
 
 class SentimentConfig(BaseModel):

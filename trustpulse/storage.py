@@ -7,6 +7,7 @@ so views are (re)built only by `build_duckdb_views`, called from the `warehouse`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -83,6 +84,25 @@ def write_bytes_atomic(data: bytes, path: Path) -> Path:
     with atomic_target(path) as tmp:
         tmp.write_bytes(data)
     return path
+
+
+def write_bytes_once(data: bytes, path: Path) -> bytes:
+    """Create `path` holding `data` unless it already exists, and return what `path` holds. Processes racing
+    to create it agree on one content: each writes a complete temporary file and hard-links it into place,
+    which fails instead of replacing when another got there first."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            with tmp.open("wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_bytes()
 
 
 def remove_stale_temp_files(root: Path) -> int:
