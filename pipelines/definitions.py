@@ -18,6 +18,7 @@ from assets.sentiment import SentimentResource, mention_sentiment
 from assets.topics import TOPIC_ASSETS, TopicsResource, topics_refit_job
 from assets.warehouse import warehouse
 from pipelines.catalog import AUTOMATED_KEYS, catalogued
+from pipelines.executor import run_executor
 from pipelines.jobs import ingest_dump_job, publish_job
 from pipelines.sensors import landing_sensor, weekly_report_schedule
 from trustpulse.settings import TrustpulseSettings
@@ -65,7 +66,8 @@ def build_definitions(
             "topics": TopicsResource(),
         },
         # every job, the UI's "Materialize all" and automation runs included: one process, models loaded once
-        executor=dg.in_process_executor,
+        # (TRUSTPULSE_EXECUTOR=celery: one Celery task per step, pipelines/executor.py)
+        executor=run_executor(),
         metadata={"description": __doc__ or ""},
     )
 
