@@ -357,20 +357,35 @@ def step_workers(instance, runs) -> dict[tuple[str, str], str]:
 
 def step_times(instance, runs) -> dict[tuple[str, str], float]:
     out = {}
-    for run in runs:
+    for run in reversed(runs):  # oldest first
         for stat in instance.get_run_step_stats(run.run_id):
             if stat.start_time and stat.end_time:
                 out[(run.run_id, stat.step_key)] = stat.end_time - stat.start_time
     return out
 
 
-def run_span(instance, runs) -> tuple[float, float]:
-    """When the first run started and the last run ended (Unix time)."""
+def run_timeline(instance, runs, started: float, times: dict[tuple[str, str], float]) -> list[dict]:
+    """Per run, oldest first: what it was, when it was queued and started (seconds after the daemon started),
+    how long it ran, and how much of that its steps took (the rest: run worker start-up, Celery hand-offs)."""
     ids = {r.run_id for r in runs}
-    records = [r for r in instance.get_run_records() if r.dagster_run.run_id in ids]
-    starts = [r.start_time for r in records if r.start_time]
-    ends = [r.end_time for r in records if r.end_time]
-    return (min(starts), max(ends)) if starts and ends else (float("nan"), float("nan"))
+    records = sorted(
+        (r for r in instance.get_run_records() if r.dagster_run.run_id in ids), key=lambda r: r.create_timestamp
+    )
+    out = []
+    for r in records:
+        run = r.dagster_run
+        out.append(
+            {
+                "run": run.run_id[:8],
+                "job": run.job_name,
+                "what": (run.tags.get("dagster/partition") or "").split("~")[0],
+                "queued": r.create_timestamp.timestamp() - started,
+                "started": (r.start_time or float("nan")) - started,
+                "seconds": (r.end_time or float("nan")) - (r.start_time or float("nan")),
+                "steps": sum(t for (run_id, _), t in times.items() if run_id == run.run_id),
+            }
+        )
+    return out
 
 
 def single_process_steps(dagster_home: Path) -> dict[str, list[float]]:
@@ -575,8 +590,8 @@ def main(argv: list[str] | None = None) -> int:
             runs, _ = wait_for_publish(instance, dump_keys, args.timeout, args.settle, procs)
             workers = step_workers(instance, runs)
             times = step_times(instance, runs)
-            first_start, last_end = run_span(instance, runs)
-        distributed_seconds = last_end - started
+            timeline = run_timeline(instance, runs, started, times)
+        distributed_seconds = max(t["started"] + t["seconds"] for t in timeline)
 
         not_celery = sorted({step for (run_id, step) in times if (run_id, step) not in workers})
         used = sorted(set(workers.values()))
@@ -587,11 +602,30 @@ def main(argv: list[str] | None = None) -> int:
             workers_of[step][workers.get((run_id, step), "?")] += 1
 
         say("per step (summed over runs/partitions):")
-        print_steps(single_process_steps(single_data / "dagster_home"), distributed_steps, workers_of)
+        single_steps = single_process_steps(single_data / "dagster_home")
+        print_steps(single_steps, distributed_steps, workers_of)
         say(f"single process: {single_seconds:.1f} s (trustpulse run, landing -> report)")
+        say("runs (seconds after the daemon started):")
+        for t in timeline:
+            say(
+                f"  {t['run']} {t['job']:<12} {t['what']:<30} queued {t['queued']:6.1f}  started {t['started']:6.1f}"
+                f"  ran {t['seconds']:5.1f} (steps {t['steps']:5.1f})"
+            )
         say(
             f"distributed: {distributed_seconds:.1f} s from daemon start to published report; "
-            f"{last_end - first_start:.1f} s from the first run's start to the last run's end"
+            f"{distributed_seconds - timeline[0]['started']:.1f} s from the first run's start"
+        )
+        (work / "timings.json").write_text(
+            json.dumps(
+                {
+                    "single_process_seconds": single_seconds,
+                    "distributed_seconds": distributed_seconds,
+                    "runs": timeline,
+                    "steps": {"single": single_steps, "distributed": distributed_steps},
+                    "workers": {k: dict(v) for k, v in workers_of.items()},
+                },
+                indent=2,
+            )
         )
         say(f"steps per worker: {dict(Counter(w.split('@')[0] for w in workers.values()))}")
 
