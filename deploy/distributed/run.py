@@ -450,7 +450,11 @@ def check_requirements() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--work", type=Path, help="folder for the data roots and logs (default: a new temporary one)")
+    p.add_argument(
+        "--work",
+        type=Path,
+        help="folder for the data roots and logs, kept (default: a temporary one, removed on success)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the work folder (services are stopped all the same)")
     p.add_argument("--scale", type=float, default=1.0, help="demo size (1.0: about 2,500 mentions)")
     p.add_argument("--timeout", type=float, default=1200, help="seconds to wait for the report to be published")
@@ -463,7 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     def terminate(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
+    # Ctrl-C and SIGTERM both end in the clean-up below (also when started with SIGINT ignored, as `cmd &` is)
     signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)
     work = (args.work or Path(tempfile.mkdtemp(prefix="trustpulse-distributed-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     logs = work / "logs"
@@ -659,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
         if killed:
             say(f"had to kill: {', '.join(killed)}")
         shutil.rmtree(pg_folder, ignore_errors=True)
-        if args.keep or not ok:
+        if args.keep or args.work or not ok:
             say(f"work folder kept: {work} (logs in {logs})")
         else:
             shutil.rmtree(work, ignore_errors=True)
