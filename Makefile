@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= ./data
 
-.PHONY: install demo run test ui lint bench clean
+.PHONY: install demo run test ui lint bench clean distributed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ bench: install  ## speed/memory/quality benchmarks -> bench/results/*.json (read
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/needs_answer_bench.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/scale_bench.py --sizes 100000 --out bench/results/scale.json
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/scale_bench.py --sizes 1000000 --deadline-minutes 90 --out bench/results/scale_1m.json
+
+# dagster-celery & co. in a venv of their own that borrows the project venv's packages (a .pth file)
+distributed: DIST_VENV ?= $(VENV)/distributed
+distributed: install  ## loopback multi-process deployment (Postgres, Redis, daemon, 2 Celery workers) vs single-process
+	test -x $(DIST_VENV)/bin/python || $(BIN)/python -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -c "import pathlib, sys, sysconfig; pathlib.Path(sysconfig.get_paths()['purelib'], 'trustpulse-project.pth').write_text(sys.argv[1] + '\n')" "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+	$(DIST_VENV)/bin/python -m pip install -q -e ".[distributed]"
+	HF_HUB_OFFLINE=1 $(DIST_VENV)/bin/python deploy/distributed/run.py
 
 lint: install
 	$(BIN)/ruff check .

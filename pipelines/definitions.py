@@ -19,6 +19,7 @@ from assets.sentiment import mention_sentiment
 from assets.topics import TOPIC_ASSETS, topics_refit_job
 from assets.warehouse import warehouse
 from pipelines.catalog import AUTOMATED_KEYS, catalogued
+from pipelines.executor import run_executor
 from pipelines.jobs import ingest_dump_job, publish_job
 from pipelines.sensors import landing_sensor, weekly_report_schedule
 from trustpulse.settings import SentimentConfig, TopicStageConfig, TrustpulseSettings
@@ -67,7 +68,8 @@ def build_definitions(
             "topics": TopicsResource.from_core(TopicStageConfig()),
         },
         # every job, the UI's "Materialize all" and automation runs included: one process, models loaded once
-        executor=dg.in_process_executor,
+        # (TRUSTPULSE_EXECUTOR=celery: one Celery task per step, pipelines/executor.py)
+        executor=run_executor(),
         metadata={"description": __doc__ or ""},
     )
 
