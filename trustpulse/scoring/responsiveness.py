@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 
 from trustpulse.scoring.stats import wilson_interval
 from trustpulse.settings import ScoringConfig
-from trustpulse.tables import ALL_PERIODS, period_label
+from trustpulse.tables import ALL_PERIODS, RESPONSIVENESS_SCHEMA, period_label
 
 _HANDLES = re.compile(r"@[\w.\-']+")
 
@@ -159,33 +159,6 @@ def _wilson_columns(df: pl.DataFrame, k: str, n: str, prefix: str) -> pl.DataFra
         pl.Series(f"{prefix}_low", [b[0] for b in bounds], dtype=pl.Float64),
         pl.Series(f"{prefix}_high", [b[1] for b in bounds], dtype=pl.Float64),
     )
-
-
-RESPONSIVENESS_COLUMNS = [
-    "owner",
-    "brand",
-    "period",
-    "cut",
-    "cut_value",
-    "needs_answer",
-    "answered",
-    "answered_not_in_dump",
-    "response_rate",
-    "response_rate_low",
-    "response_rate_high",
-    "first_response_minutes_median",
-    "first_response_minutes_p90",
-    "negative_needs_answer",
-    "negative_answered",
-    "negative_response_rate",
-    "abandoned_threads",
-    "abandoned_channel",
-    "owner_replies",
-    "personal_replies",
-    "personal_reply_share",
-    "recovery_n",
-    "sentiment_recovery",
-]
 
 
 @dataclass(frozen=True)
@@ -357,4 +330,4 @@ def build_responsiveness(
     )
     frames = [frame for grain in grains for frame in _metrics_at_grain(need_rows, evidence, run_members, grain)]
     out = pl.concat(frames, how="diagonal_relaxed").join(brand_of_owner, on="owner", how="left")
-    return _with_rates(out).select(RESPONSIVENESS_COLUMNS).sort("owner", "cut", "cut_value", "period")
+    return _with_rates(out).select(list(RESPONSIVENESS_SCHEMA)).sort("owner", "cut", "cut_value", "period")
