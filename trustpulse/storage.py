@@ -275,19 +275,20 @@ def local_tree(path: StorePath, version: str) -> Path:
 
 
 def local_files(files: dict[str, StorePath], directory: Path) -> dict[str, Path]:
-    """Local copies of `files` (name -> path) as `directory/<name>`, and nothing else in `directory`: a local view
-    of a few remote files for code that reads a directory (the report notebook, its reconciliation)."""
+    """Copies of `files` (name -> path) as `directory/<name>`, and nothing else in `directory`: a local view of
+    a few tables for code that reads a directory (the report notebook, its reconciliation)."""
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.iterdir():
         if stale.name not in files and stale.is_file():
             stale.unlink()
     out = {}
     for name, path in files.items():
-        source, target = local_copy(path), directory / name
-        if not target.exists() or file_sha256(target) != file_sha256(source):
-            with atomic_target(target) as tmp:
-                shutil.copyfile(source, tmp)
-        out[name] = target
+        with atomic_target(directory / name) as tmp:
+            if is_remote(path):
+                path.fs.get_file(path.path, str(tmp))
+            else:
+                shutil.copyfile(path, tmp)
+        out[name] = directory / name
     return out
 
 
