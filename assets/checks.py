@@ -9,7 +9,6 @@ readers read (`raw_records_read`), one mention_topics row per mention (`mention_
 report agreeing with the warehouse (`report_reconciles`: a report that fails it is not published)."""
 
 import time
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -29,7 +28,7 @@ from trustpulse.checks import (
 from trustpulse.dataset import raw_records_unlike_manifests
 from trustpulse.report.render import ReportError, read_staged, reconcile_staged
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import read_partitions, table_path
+from trustpulse.storage import StorePath, parquet_rows, read_parquet, read_partitions, table_path
 from trustpulse.tables import ACCOUNTING_SCHEMA, MANIFEST_SCHEMA, MENTION_SCHEMA, SENTIMENT_SCHEMA
 from trustpulse.topics.stage import mentions_without_topic_row
 
@@ -40,12 +39,12 @@ WITH_ITS_ASSET = dg.AutomationCondition.any_deps_match(dg.AutomationCondition.wi
 
 
 def _read(settings: TrustpulseSettings, table: str) -> pl.DataFrame:
-    return pl.read_parquet(table_path(settings.warehouse_dir, table))
+    return read_parquet(table_path(settings.warehouse_dir, table))
 
 
-def _rows(path: Path) -> int:
+def _rows(path: StorePath) -> int:
     """Rows of a parquet file, without reading its columns."""
-    return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    return parquet_rows(path)
 
 
 def _problem(problem: str | None) -> dg.AssetCheckResult:
@@ -81,7 +80,7 @@ def raw_records_read(settings: dg.ResourceParam[TrustpulseSettings]) -> dg.Asset
 def mention_topics_complete(settings: dg.ResourceParam[TrustpulseSettings]) -> dg.AssetCheckResult:
     problem = mentions_without_topic_row(
         _read(settings, "mention_topics"),
-        pl.read_parquet(table_path(settings.warehouse_dir, "mentions"), columns=["text"]),
+        read_parquet(table_path(settings.warehouse_dir, "mentions"), columns=["text"]),
     )
     return _problem(problem)
 

@@ -10,14 +10,20 @@ exactly what it read).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from trustpulse.report.render import StagedReport, read_staged
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import partition_path, read_partitions, table_path
+from trustpulse.storage import (
+    StorePath,
+    partition_path,
+    published_table_paths,
+    read_parquet,
+    read_partitions,
+    table_path,
+)
 from trustpulse.tables import TABLES
 from trustpulse.topics import SavedTopics, load_topics, model_dir
 
@@ -58,11 +64,11 @@ def producer_of(table: str) -> str:
     return producer
 
 
-def missing_input(what: str, path: Path, upstream: str) -> dg.Failure:
+def missing_input(what: str, path: StorePath, upstream: str) -> dg.Failure:
     return dg.Failure(description=f"no {what} ({path}): materialise `{upstream}` first", allow_retries=False)
 
 
-def published_table_path(context: dg.AssetExecutionContext, settings: TrustpulseSettings, table: str) -> Path:
+def published_table_path(context: dg.AssetExecutionContext, settings: TrustpulseSettings, table: str) -> StorePath:
     """The path of a published table the running asset reads (its producer a declared dependency)."""
     check_declared(context, producer_of(table))
     return table_path(settings.warehouse_dir, table)
@@ -75,7 +81,7 @@ def read_input(
     path = published_table_path(context, settings, table)
     if not path.exists():
         raise missing_input(f"{table} table", path, producer_of(table))
-    return pl.read_parquet(path, columns=columns)
+    return read_parquet(path, columns=columns)
 
 
 def read_optional_input(
@@ -83,7 +89,7 @@ def read_optional_input(
 ) -> pl.DataFrame | None:
     """A published table the running asset uses where it exists (None until its producer was materialised)."""
     path = published_table_path(context, settings, table)
-    return pl.read_parquet(path) if path.exists() else None
+    return read_parquet(path) if path.exists() else None
 
 
 def read_dump_input(context: dg.AssetExecutionContext, settings: TrustpulseSettings, table: str) -> pl.DataFrame:
@@ -93,7 +99,7 @@ def read_dump_input(context: dg.AssetExecutionContext, settings: TrustpulseSetti
     path = partition_path(settings.warehouse_dir, table, context.partition_key)
     if not path.exists():
         raise missing_input(f"{table} partition {context.partition_key!r}", path, upstream)
-    return pl.read_parquet(path)
+    return read_parquet(path)
 
 
 def read_dumps_input(
@@ -108,9 +114,9 @@ def read_dumps_input(
     return read_partitions(settings.warehouse_dir, table, dump_keys, schema)
 
 
-def published_tables(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dict[str, Path]:
+def published_tables(context: dg.AssetExecutionContext, settings: TrustpulseSettings) -> dict[str, StorePath]:
     """Every parquet table under warehouse/, by name; the producer of each contract table a declared dependency."""
-    tables = {p.stem: p for p in sorted(settings.warehouse_dir.glob("*.parquet"))}
+    tables = published_table_paths(settings.warehouse_dir)
     for name in tables:
         if name in TABLES and TABLES[name].asset is not None:
             check_declared(context, producer_of(name))

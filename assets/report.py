@@ -11,8 +11,6 @@ The work is in `trustpulse.report` (notebook `reports/executive_report.ipynb`). 
    the blocking check failed, so a report that disagrees with the warehouse is never published.
 """
 
-from pathlib import Path
-
 import dagster as dg
 import polars as pl
 from pydantic import Field
@@ -22,7 +20,7 @@ from trustpulse.report.data import producing_assets
 from trustpulse.report.render import publish_report, reconcile_staged, stage_report
 from trustpulse.serve import report_url
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import table_path
+from trustpulse.storage import StorePath, read_parquet, table_path
 from trustpulse.tables import ALL_PERIODS
 
 # Everything the report reads; `mention_topics` / `topic_trends` are read only when their files exist.
@@ -33,13 +31,13 @@ def _number(value: object, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
 
 
-def headline_summary(warehouse_dir: Path) -> str:
+def headline_summary(warehouse_dir: StorePath) -> str:
     """Markdown: per brand, over all periods, the figures the report opens with (audience mentions, needing an
     answer, answered, response rate, trust index), read from the published trust_index table."""
     path = table_path(warehouse_dir, "trust_index")
     if not path.exists():
         return "_no trust_index table yet_"
-    rows = pl.read_parquet(path).filter(pl.col("period") == ALL_PERIODS).sort("brand").iter_rows(named=True)
+    rows = read_parquet(path).filter(pl.col("period") == ALL_PERIODS).sort("brand").iter_rows(named=True)
     lines = [
         "| brand | audience mentions | need an answer | answered | response rate | trust index |",
         "|---|---:|---:|---:|---:|---:|",

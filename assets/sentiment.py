@@ -26,7 +26,7 @@ def mention_sentiment(
     result = sentiment_of_mentions(
         read_input(context, settings, "mentions"),
         sentiment,
-        settings.root / "cache",
+        settings.cache_dir,
         on_start=lambda n, model_id: context.log.info(f"sentiment: {n:,} mentions to score with {model_id}"),
         on_progress=RateProgress(context.log.info, "sentiment: new texts scored"),
     )

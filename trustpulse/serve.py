@@ -2,7 +2,8 @@
 
 `trustpulse ui` starts `serve_reports` beside the Dagster webserver (default port: the UI's port + 1) and
 exports its address as TRUSTPULSE_REPORTS_URL; the report assets read it (`report_url`) to put a link on
-their materialisations. Only GET and HEAD are answered, only for files under reports/.
+their materialisations. Only GET and HEAD are answered, only for files under reports/. A data root in an object
+store is not served: the report's link is its object URL (`s3://...`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
+from trustpulse.storage import StorePath, is_remote
+
 REPORTS_URL_ENV = "TRUSTPULSE_REPORTS_URL"
 DEFAULT_UI_PORT = 3000
 REPORTS_PORT_OFFSET = 1  # reports are served on the UI's port + 1 unless told otherwise
@@ -24,9 +27,11 @@ def default_reports_url(ui_port: int = DEFAULT_UI_PORT, host: str = LOOPBACK) ->
     return f"http://{host}:{ui_port + REPORTS_PORT_OFFSET}/"
 
 
-def report_url(reports_dir: Path, path: Path) -> str:
+def report_url(reports_dir: StorePath, path: StorePath) -> str:
     """The browser address of a file under `reports_dir`: on the report server `trustpulse ui` runs
-    (TRUSTPULSE_REPORTS_URL, default http://127.0.0.1:3001/)."""
+    (TRUSTPULSE_REPORTS_URL, default http://127.0.0.1:3001/); for an object in a store, its URL."""
+    if is_remote(path):
+        return str(path)
     base = os.environ.get(REPORTS_URL_ENV) or default_reports_url()
     relative = Path(path).resolve().relative_to(Path(reports_dir).resolve())
     return base.rstrip("/") + "/" + quote(relative.as_posix())

@@ -24,11 +24,25 @@ from trustpulse.readers.columns import EXPORT_COLUMNS
 from trustpulse.readers.source import DEFAULT_LIMITS, ExpansionLimits
 from trustpulse.sentiment.languages import DEFAULT_LANGUAGES
 from trustpulse.sentiment.model import DEFAULT_MODEL
-from trustpulse.storage import write_bytes_once
+from trustpulse.storage import SCRATCH_ENV_VAR, StorePath, data_path, scratch_root, write_bytes_once
 from trustpulse.topics.config import DEFAULT_TAXONOMY, TopicConfig
 
 DATA_ENV_VAR = "TRUSTPULSE_DATA"
 PSEUDONYM_KEY_ENV_VAR = "TRUSTPULSE_PSEUDONYM_KEY"
+# An object-store data root (s3://bucket/prefix) is reached with the standard AWS configuration, read by botocore in
+# every process (workers included): these variables, else ~/.aws/config and credentials, else an instance role.
+# AWS_ENDPOINT_URL points at any S3-compatible server (MinIO, Ceph, moto); SCRATCH_ENV_VAR names the local
+# directory for what stays on local disk (trustpulse.storage.scratch_root).
+OBJECT_STORE_ENV_VARS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    SCRATCH_ENV_VAR,
+)
 DEFAULT_BRANDS_FILE = Path(__file__).parent / "defaults" / "brands.yaml"
 
 PROJECT_FILE = "trustpulse.yaml"  # DATA/trustpulse.yaml: per-deployment reading options (`columns:`, `files:`)
@@ -111,7 +125,11 @@ class TrustpulseSettings(BaseModel):
 
     data_root: str = Field(
         default_factory=default_data_root,
-        description="Root of landing/ (dumps in), warehouse/ (parquet out), reports/ and dagster_home/.",
+        description="Root of landing/ (dumps in), warehouse/ (parquet out), models/ and reports/: a directory, or "
+        "an object-store URL such as s3://bucket/prefix (endpoint, region and credentials from the standard AWS "
+        f"environment: {', '.join(OBJECT_STORE_ENV_VARS[:-1])}). With a directory, cache/, warehouse.duckdb and "
+        f"dagster_home/ are under it too; with a URL they stay on local disk, under ${SCRATCH_ENV_VAR} "
+        "(default ~/.cache/trustpulse)/s3/<bucket>/<prefix>.",
     )
     brands_file: str = Field(
         default="",
@@ -173,26 +191,37 @@ class TrustpulseSettings(BaseModel):
 
     # ---- derived paths -------------------------------------------------------------------------
     @property
-    def root(self) -> Path:
-        return Path(self.data_root).expanduser().resolve()
+    def root(self) -> StorePath:
+        """The data root: an absolute `Path`, or a `UPath` for an object-store URL (`trustpulse.storage`)."""
+        return data_path(self.data_root)
 
     @property
-    def landing_dir(self) -> Path:
+    def scratch_dir(self) -> Path:
+        """Local disk for what never goes to an object store: the data root itself when it is a directory."""
+        return scratch_root(self.root)
+
+    @property
+    def landing_dir(self) -> StorePath:
         return self.root / "landing"
 
     @property
-    def warehouse_dir(self) -> Path:
+    def warehouse_dir(self) -> StorePath:
         return self.root / "warehouse"
 
     @property
+    def cache_dir(self) -> Path:
+        """Model runtime builds and the sentiment / embedding shard caches (local: rewritten shard by shard)."""
+        return self.scratch_dir / "cache"
+
+    @property
     def duckdb_path(self) -> Path:
-        return self.root / "warehouse.duckdb"
+        return self.scratch_dir / "warehouse.duckdb"
 
     @property
     def dagster_home(self) -> Path:
-        return self.root / "dagster_home"
+        return self.scratch_dir / "dagster_home"
 
-    def brands_path(self) -> Path:
+    def brands_path(self) -> StorePath:
         if self.brands_file:
             return Path(self.brands_file).expanduser().resolve()
         local = self.root / "brands.yaml"
@@ -283,7 +312,7 @@ class TopicStageConfig(TopicConfig):
         return TopicConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(TopicConfig)})
 
 
-def _yaml_mapping(path: Path) -> dict:
+def _yaml_mapping(path: StorePath) -> dict:
     import yaml
 
     try:
@@ -295,7 +324,7 @@ def _yaml_mapping(path: Path) -> dict:
     return doc
 
 
-def _columns(value: object, where: Path) -> dict[str, str]:
+def _columns(value: object, where: StorePath) -> dict[str, str]:
     """A validated column map: known contract fields to column names."""
     if not value:
         return {}

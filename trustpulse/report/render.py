@@ -11,7 +11,13 @@ reader never sees half a report, and a report that does not reconcile is never p
 The export shows no code, no prompts and no stderr, embeds plotly.js once and loads nothing from the network:
 the template drops nbconvert's require.js / MathJax / widget / mermaid CDN tags, Plotly's per-figure MathJax CDN
 tag is removed, and `inspect_html` refuses the result if any external resource load is left.
+
+With an object-store data root the notebook still runs on local files: the tables it and the reconciliation read
+are copied to the root's scratch directory (`report-input/warehouse/`), the report is rendered there, and its
+files are uploaded to `reports/staging/`; publishing writes the dated objects, then `latest.html` (each one PUT).
 """
+
+from __future__ import annotations
 
 import json
 import os
@@ -30,10 +36,20 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from reports import EXECUTIVE_REPORT_NOTEBOOK
 from trustpulse.report.checks import HtmlCheck, inspect_html
 from trustpulse.report.context import DEFAULT_MIN_KPI_N, check_run_date
-from trustpulse.report.reconcile import Reconciliation, reconcile_file
+from trustpulse.report.data import OPTIONAL, REQUIRED
+from trustpulse.report.reconcile import SOURCE, Reconciliation, reconcile_file
 from trustpulse.report.stated import STATED_FILE
 from trustpulse.report.style import PAGE_CSS
-from trustpulse.storage import write_bytes_atomic
+from trustpulse.storage import (
+    StorePath,
+    data_path,
+    is_remote,
+    local_copy,
+    local_files,
+    scratch_root,
+    table_path,
+    write_bytes_atomic,
+)
 
 NOTEBOOK = EXECUTIVE_REPORT_NOTEBOOK
 NOTEBOOK_ENV_VAR = "TRUSTPULSE_REPORT_NOTEBOOK"
@@ -42,6 +58,7 @@ ANALYST_TAG = "analyst"  # notebook cells for analysts only (how to use the note
 INTERNAL_TAG = "internal"  # bookkeeping cells (writing the stated counts): left out of the report
 STAGING_DIR = "staging"  # DATA_ROOT/reports/staging: rendered, not yet reconciled and published
 STAGED_FILE = "staged.json"  # what is staged (paths, run date, chart count)
+REPORT_INPUT_DIR = "report-input"  # scratch/report-input/warehouse: local copies of the tables (object-store root)
 LATEST_FILE = "latest.html"
 TEMPLATE_FILE = "trustpulse_report.html.j2"
 # The JupyterLab template without anything it would fetch from a CDN, plus the report's page and print CSS.
@@ -70,33 +87,34 @@ class ReportNotReconciled(ReportError):
 
 @dataclass(frozen=True)
 class RenderedReport:
-    path: Path  # DATA_ROOT/reports/<run date>/executive_report.html
-    latest: Path  # DATA_ROOT/reports/latest.html
-    notebook: Path  # the executed notebook, beside the HTML
+    path: StorePath  # DATA_ROOT/reports/<run date>/executive_report.html
+    latest: StorePath  # DATA_ROOT/reports/latest.html
+    notebook: StorePath  # the executed notebook, beside the HTML
     size_bytes: int
     chart_count: int
     seconds: float
-    stated: Path | None = None  # the counts the report stated, beside the HTML
+    stated: StorePath | None = None  # the counts the report stated, beside the HTML
 
 
 @dataclass(frozen=True)
 class StagedReport:
     """A rendered report in DATA_ROOT/reports/staging, not yet published."""
 
-    html: Path
-    notebook: Path
-    stated: Path  # stated_counts.json
+    html: StorePath
+    notebook: StorePath
+    stated: StorePath  # stated_counts.json
     run_date: str
     size_bytes: int
     chart_count: int
     seconds: float
 
     def to_json(self) -> dict:
-        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+        paths = ("html", "notebook", "stated")
+        return {k: str(getattr(self, k)) if k in paths else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_json(cls, data: dict) -> "StagedReport":
-        paths = {k: Path(data[k]) for k in ("html", "notebook", "stated")}
+    def from_json(cls, data: dict) -> StagedReport:
+        paths = {k: data_path(data[k]) for k in ("html", "notebook", "stated")}
         rest = {k: data[k] for k in ("run_date", "size_bytes", "chart_count", "seconds")}
         return cls(**paths, **rest)
 
@@ -162,13 +180,13 @@ def execute_notebook(
     return nbformat.read(str(output), as_version=4)
 
 
-def staging_dir(root: Path) -> Path:
+def staging_dir(root: StorePath) -> StorePath:
     """DATA_ROOT/reports/staging: the report rendered but not yet published (reconciliation pending)."""
     return root / "reports" / STAGING_DIR
 
 
 def stage_report(
-    data_root: str | Path,
+    data_root: str | StorePath,
     period: str = "latest",
     brands: list[str] | tuple[str, ...] | None = None,
     run_date: str | None = None,
@@ -179,17 +197,19 @@ def stage_report(
     """Execute the report notebook for `data_root` into DATA_ROOT/reports/staging/ (HTML, executed notebook, the
     counts it stated); nothing a reader sees (the dated copy, latest.html) is touched."""
     started = time.perf_counter()
-    root = Path(data_root).expanduser().resolve()
+    root = data_path(data_root)
     run_date = check_run_date(run_date)
     source = Path(notebook) if notebook else default_notebook()
     if not source.exists():
         raise ReportError(f"report notebook not found: {source}")
-    stage = staging_dir(root)
+    tables_root = report_input(root)
+    stage = staging_dir(scratch_root(root))  # the data root itself when it is a directory
     stage.mkdir(parents=True, exist_ok=True)
     stated = stage / STATED_FILE
     stated.unlink(missing_ok=True)  # never reconcile a previous rendering's counts
+    staging_dir(root).joinpath(STATED_FILE).unlink(missing_ok=True)
     parameters = {
-        "data_root": str(root),
+        "data_root": str(tables_root),
         "period": period,
         "brands": list(brands or []),
         "run_date": run_date,
@@ -206,38 +226,55 @@ def stage_report(
     if check.external_loads:
         raise ReportError(f"the report would load external resources: {check.external_loads[:5]}")
     data = html.encode("utf-8")
+    published_stage = staging_dir(root)
+    if is_remote(published_stage):
+        stated = write_bytes_atomic(stated.read_bytes(), published_stage / STATED_FILE)
     staged = StagedReport(
-        html=write_bytes_atomic(data, stage / f"{REPORT_NAME}.html"),
-        notebook=write_bytes_atomic(nbformat.writes(executed).encode("utf-8"), stage / f"{REPORT_NAME}.ipynb"),
+        html=write_bytes_atomic(data, published_stage / f"{REPORT_NAME}.html"),
+        notebook=write_bytes_atomic(
+            nbformat.writes(executed).encode("utf-8"), published_stage / f"{REPORT_NAME}.ipynb"
+        ),
         stated=stated,
         run_date=run_date,
         size_bytes=len(data),
         chart_count=check.charts,
         seconds=round(time.perf_counter() - started, 2),
     )
-    write_bytes_atomic(json.dumps(staged.to_json()).encode("utf-8"), stage / STAGED_FILE)
+    write_bytes_atomic(json.dumps(staged.to_json()).encode("utf-8"), published_stage / STAGED_FILE)
     return staged
 
 
-def read_staged(data_root: str | Path) -> StagedReport:
+def report_input(root: StorePath) -> Path:
+    """A local data root holding the tables the report and its reconciliation read: `root` itself when it is a
+    directory; for an object-store root, local copies of those tables under scratch/report-input/warehouse/."""
+    if not is_remote(root):
+        return root
+    local = scratch_root(root) / REPORT_INPUT_DIR
+    names = sorted({*REQUIRED, *OPTIONAL, *SOURCE.values()})
+    tables = {f"{n}.parquet": p for n in names if (p := table_path(root / "warehouse", n)).exists()}
+    local_files(tables, local / "warehouse")
+    return local
+
+
+def read_staged(data_root: str | StorePath) -> StagedReport:
     """The report waiting in DATA_ROOT/reports/staging (ReportError when there is none)."""
-    marker = staging_dir(Path(data_root).expanduser().resolve()) / STAGED_FILE
+    marker = staging_dir(data_path(data_root)) / STAGED_FILE
     if not marker.exists():
         raise ReportError(f"no staged report to publish: {marker} is missing")
     return StagedReport.from_json(json.loads(marker.read_text(encoding="utf-8")))
 
 
-def reconcile_staged(data_root: str | Path, staged: StagedReport | None = None) -> Reconciliation:
+def reconcile_staged(data_root: str | StorePath, staged: StagedReport | None = None) -> Reconciliation:
     """The staged report's stated counts against the warehouse's own counts."""
-    root = Path(data_root).expanduser().resolve()
+    root = data_path(data_root)
     staged = staged or read_staged(root)
-    return reconcile_file(root / "warehouse", staged.stated)
+    return reconcile_file(report_input(root) / "warehouse", local_copy(staged.stated))
 
 
-def publish_report(data_root: str | Path, staged: StagedReport | None = None) -> RenderedReport:
+def publish_report(data_root: str | StorePath, staged: StagedReport | None = None) -> RenderedReport:
     """Publish the staged report: the dated copy (HTML, notebook, stated counts), then latest.html."""
     started = time.perf_counter()
-    root = Path(data_root).expanduser().resolve()
+    root = data_path(data_root)
     staged = staged or read_staged(root)
     out_dir = root / "reports" / staged.run_date
     data = staged.html.read_bytes()
@@ -257,7 +294,7 @@ def publish_report(data_root: str | Path, staged: StagedReport | None = None) ->
 
 
 def render_report(
-    data_root: str | Path,
+    data_root: str | StorePath,
     period: str = "latest",
     brands: list[str] | tuple[str, ...] | None = None,
     run_date: str | None = None,

@@ -4,7 +4,8 @@ Layout: `models/topics/<version>/` holds BERTopic's safetensors files (`bertopic
 c-TF-IDF, config, topics), `topics.parquet` (our topic table), `assignments.parquet` (text hash ->
 topic and probability of every training document) and `manifest.json`. `models/topics/CURRENT` names
 the version in use and is replaced atomically, so a reader never sees half a model; older versions
-are pruned.
+are pruned. In an object store the same holds: a version's objects are uploaded first, then the one `CURRENT`
+object is replaced (a single PUT); a reader loads a version from a local copy downloaded once per version.
 
 Assigning: a text the model was fitted on keeps its fitted topic (looked up by text hash); a new text
 goes to the topic whose embedding is most similar (what BERTopic does for a safetensors model, which
@@ -14,18 +15,16 @@ keeps no UMAP/HDBSCAN), with that cosine similarity as its probability.
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from trustpulse.embeddings import ENCODER_ID, encoder_path, text_key
-from trustpulse.storage import atomic_directory, write_bytes_atomic
+from trustpulse.storage import StorePath, atomic_directory, data_path, local_tree, remove_tree, write_bytes_atomic
 from trustpulse.tables import TOPIC_INFO_SCHEMA
 from trustpulse.topics.config import TopicConfig
 from trustpulse.topics.model import OUTLIER, TopicFit
@@ -39,8 +38,8 @@ ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
 KEEP_VERSIONS = 2
 
 
-def model_dir(data_root: Path | str) -> Path:
-    return Path(data_root) / "models" / "topics"
+def model_dir(data_root: StorePath | str) -> StorePath:
+    return data_path(data_root) / "models" / "topics"
 
 
 @dataclass
@@ -51,10 +50,10 @@ class SavedTopics:
     info: pl.DataFrame
     assignments: pl.DataFrame
     manifest: dict[str, Any]
-    path: Path
+    path: StorePath  # the version directory under the data root
 
 
-def save_topics(fit: TopicFit, texts: list[str], directory: Path, config: TopicConfig) -> Path:
+def save_topics(fit: TopicFit, texts: list[str], directory: StorePath, config: TopicConfig) -> StorePath:
     """Save a fit as a new version and make it current. Returns the version directory."""
     directory.mkdir(parents=True, exist_ok=True)
     version = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -90,10 +89,10 @@ def save_topics(fit: TopicFit, texts: list[str], directory: Path, config: TopicC
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
     write_bytes_atomic(version.encode(), directory / "CURRENT")
-    versions = sorted(p for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for old in versions[:-KEEP_VERSIONS]:
-        if old.name != version:
-            shutil.rmtree(old, ignore_errors=True)
+    names = sorted(p.name for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in names[:-KEEP_VERSIONS]:
+        if old != version:
+            remove_tree(directory / old)
     return directory / version
 
 
@@ -104,14 +103,16 @@ def _with_phrases(info: pl.DataFrame) -> pl.DataFrame:
     return info.with_columns(phrases=pl.lit([], dtype=pl.List(pl.String)))
 
 
-def load_topics(directory: Path, embedding_model: Any | None = None) -> SavedTopics | None:
+def load_topics(directory: StorePath, embedding_model: Any | None = None) -> SavedTopics | None:
     """The current saved model, or None when there is none."""
     pointer = directory / "CURRENT"
     if not pointer.is_file():
         return None
-    path = directory / pointer.read_text().strip()
-    if not (path / "manifest.json").is_file():
+    version = pointer.read_text().strip()
+    saved = directory / version
+    if not (saved / "manifest.json").is_file():
         return None
+    path = local_tree(saved, version)  # a version never changes once CURRENT names it
     manifest = json.loads((path / "manifest.json").read_text())
     model = None
     if (path / "bertopic").is_dir():
@@ -126,7 +127,7 @@ def load_topics(directory: Path, embedding_model: Any | None = None) -> SavedTop
         info=_with_phrases(pl.read_parquet(path / "topics.parquet")).cast(TOPIC_INFO_SCHEMA),
         assignments=pl.read_parquet(path / "assignments.parquet").cast(ASSIGNMENT_SCHEMA),
         manifest=manifest,
-        path=path,
+        path=saved,
     )
 
 
