@@ -80,7 +80,7 @@ def mention_topics(
     `mention_topics_complete` check (blocking) holds it to one row per mention.
 
     Assigned per dump, once per model version (warehouse/partitions/mention_topics/<dump>.parquet): a new dump
-    costs its own assignment, a refit re-assigns every dump (embeddings from the cache its ingest filled)."""
+    costs the encoding and assignment of its own mentions, a refit re-assigns every dump (embeddings from the cache)."""
     published = read_input(context, settings, "mentions", columns=["mention_id", "dump_key", "text"])
     saved = read_saved_topics(context, settings)
     embedder = topic_embedder(topics, settings.root)

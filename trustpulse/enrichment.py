@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-ENRICHED_TABLES = ("mention_sentiment", "mention_topics")  # published tables assembled from per-dump partitions
 # what identifies a mention's row in a dump's partition: the cross-dump dedup keeps the row of one dump
 ROW_KEY = ("mention_id", "dump_key")
 
