@@ -34,7 +34,8 @@ bench: install  ## speed/memory/quality benchmarks -> bench/results/*.json (read
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/long_comments_bench.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/topics_bench.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/needs_answer_bench.py
-	HF_HUB_OFFLINE=1 $(BIN)/python bench/scale_bench.py --sizes 100000 --out bench/results/scale.json
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/scale_bench.py --sizes 100000 --incremental --out bench/results/scale.json
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/scale_bench.py --sizes 20000 --realistic --incremental --out bench/results/scale_realistic.json
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/scale_bench.py --sizes 1000000 --deadline-minutes 90 --out bench/results/scale_1m.json
 
 # dagster-celery & co. in a venv of their own that borrows the project venv's packages (a .pth file)

@@ -8,13 +8,15 @@ import polars as pl
 from pydantic import Field
 
 from assets.dataset import mention_dataset
+from assets.enrichment import read_enrichment_partitions, write_enrichment_partitions
 from assets.inputs import read_input, read_optional_input, read_saved_topics
 from assets.metadata import table_metadata
 from assets.sentiment import mention_sentiment
+from trustpulse.enrichment import published_dump_keys
 from trustpulse.settings import TopicStageConfig, TrustpulseSettings
 from trustpulse.storage import table_path, write_parquet_atomic
 from trustpulse.tables import TREND_SCHEMA
-from trustpulse.topics.stage import mention_topics_table, refresh_topic_model, topic_embedder, topic_mentions
+from trustpulse.topics.stage import published_mention_topics, refresh_topic_model, topic_embedder, topic_mentions
 from trustpulse.topics.trends import topic_trends as trends_table
 
 
@@ -75,18 +77,25 @@ def mention_topics(
     where the configuration keeps outliers), its topic label, probability (HDBSCAN membership where the
     clusterer placed it, else cosine similarity to the topic centroid), the zero-shot taxonomy entry with
     its cosine similarity, and the taxonomy entry of its topic (`topic_taxonomy_label`). The
-    `mention_topics_complete` check (blocking) holds it to one row per mention."""
-    mentions = read_input(context, settings, "mentions")
+    `mention_topics_complete` check (blocking) holds it to one row per mention.
+
+    Assigned per dump, once per model version (warehouse/partitions/mention_topics/<dump>.parquet): a new dump
+    costs the encoding and assignment of its own mentions, a refit re-assigns every dump (embeddings from the cache)."""
+    published = read_input(context, settings, "mentions", columns=["mention_id", "dump_key", "text"])
     saved = read_saved_topics(context, settings)
     embedder = topic_embedder(topics, settings.root)
-    df = mention_topics_table(
-        mentions,
+    assembled = published_mention_topics(
+        published,
+        read_enrichment_partitions(context, settings, "mention_topics", published_dump_keys(published), None),
         saved,
         read_optional_input(context, settings, "topics"),  # absent or without taxonomy: written by older versions
         topics,
         embedder,
         _progress(context),
     )
+    write_enrichment_partitions(settings, "mention_topics", assembled.redone)
+    df = assembled.table
+    context.log.info(f"mention_topics: {len(assembled.redone)} dump(s) assigned, the rest from their partitions")
     path = write_parquet_atomic(df, table_path(settings.warehouse_dir, "mention_topics"))
     return dg.MaterializeResult(
         metadata=table_metadata(
@@ -94,6 +103,7 @@ def mention_topics(
             path,
             model_version=saved.manifest["version"],
             assigned_to_saved_model=int((df["assigned"] == "nearest").sum()),
+            dumps_assigned=dg.MetadataValue.json(sorted(assembled.redone)),
             outliers=int((df["topic_id"] == -1).sum()),
             texts_encoded=embedder.n_encoded,
             texts_from_cache=embedder.n_cached,

@@ -4,7 +4,8 @@ column schemas (with the contract's descriptions) and column lineage, applied to
 Automation (evaluated by `default_automation_condition_sensor`, on by default, run by the daemon that
 `trustpulse ui` starts):
 
-- the ingest partitions are launched by `landing_sensor` (one run per new or changed dump in landing/);
+- the ingest partitions (reading, cleaning, and the per-dump enrichment `dump_sentiment`) are
+  launched by `landing_sensor` (one run per new or changed dump in landing/);
 - `mention_dataset` refreshes once an upstream dump partition was (re-)ingested, and waits while any ingest
   is queued or running, so a batch of new dumps gives ONE refresh of everything downstream;
 - everything downstream (sentiment, topics, scores, warehouse, report) is `eager`: it refreshes after any
@@ -44,6 +45,7 @@ CODE_VERSIONS: dict[str, str] = {
     "mentions": "1",
     "quarantine": "1",
     "duplicates": "1",
+    "dump_sentiment": "1",
     "mention_dataset": "1",
     "mention_sentiment": "2",  # 2: `scored`, `not_scored_reason` (texts in a language the model cannot read)
     "topic_model": "1",
@@ -70,7 +72,7 @@ FRESHNESS: dict[str, dg.FreshnessPolicy] = {
     "published_report": WEEKLY,
 }
 
-INGEST_KEYS = {"raw_mentions", "mentions", "quarantine", "duplicates"}
+INGEST_KEYS = {"raw_mentions", "mentions", "quarantine", "duplicates", "dump_sentiment"}
 DATASET = "mention_dataset"
 
 # mention_dataset: refresh after a dump partition was (re-)ingested, once no ingest is queued or running and
@@ -97,6 +99,7 @@ COLUMN_SCHEMAS: dict[str, Mapping[str, pl.DataType]] = {
     "quarantine": QUARANTINE_SCHEMA,
     "duplicates": DUPLICATE_SCHEMA,
     "mention_dataset": MENTION_SCHEMA,
+    "dump_sentiment": SENTIMENT_SCHEMA,
     "mention_sentiment": SENTIMENT_SCHEMA,
     "mention_topics": MENTION_TOPICS_SCHEMA,
     "topic_trends": TREND_SCHEMA,

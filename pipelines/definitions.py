@@ -11,6 +11,7 @@ import dagster as dg
 
 from assets.checks import ASSET_CHECKS
 from assets.dataset import mention_dataset
+from assets.enrichment import ENRICHMENT_ASSETS
 from assets.ingest import clean_mentions, raw_mentions
 from assets.report import REPORT_ASSETS
 from assets.resources import SentimentResource, TopicsResource, TrustpulseSettingsResource
@@ -50,6 +51,7 @@ def build_definitions(
             [
                 raw_mentions,
                 clean_mentions,
+                *ENRICHMENT_ASSETS,
                 mention_dataset,
                 mention_sentiment,
                 *TOPIC_ASSETS,

@@ -304,11 +304,13 @@ def test_trends_with_sentiment_mix() -> None:
 # ---- Dagster assets --------------------------------------------------------------------------------
 
 
-def _write_mentions(root: Path, texts: list[str]) -> None:
+def _write_mentions(root: Path, texts: list[str], dump_keys: list[str] | None = None) -> None:
+    """The published mentions: `texts`, from one dump unless `dump_keys` says which dump each comes from."""
     start = datetime(2026, 10, 5, tzinfo=UTC)
     df = pl.DataFrame(
         {
             "mention_id": pl.Series([f"m{i}" for i in range(len(texts))], dtype=pl.String),
+            "dump_key": pl.Series(dump_keys or ["dump-1"] * len(texts), dtype=pl.String),
             "text": pl.Series(texts, dtype=pl.String),
             "created_at": [start + timedelta(hours=7 * i) for i in range(len(texts))],
             "brand": [["Acme"]] * len(texts),
@@ -349,15 +351,19 @@ def test_assets_materialise_assign_and_refit(tmp_path: Path, embedder: Embedder)
     assert trends["mentions"].sum() == 30 and trends["net_sentiment"].null_count() == trends.height
     assert (tmp_path / "cache" / "embeddings").is_dir()
 
-    # new dumps are assigned to the saved model, and nothing already seen is encoded again
+    # a new dump is assigned to the saved model, nothing already seen is encoded again, and the first dump's
+    # assignment is kept as it was
+    first_dump = wh / "partitions" / "mention_topics" / "dump-1.parquet"
+    first_bytes = first_dump.read_bytes()
     more, _ = corpus(12, seed=5)
     words = ["again", "still", "today", "honestly", "twice", "now"]  # new words: new encoder inputs
     new = [f"{text} {word}" for text, word in zip(more[30:], words, strict=True)]
-    _write_mentions(tmp_path, texts + new)
+    _write_mentions(tmp_path, texts + new, ["dump-1"] * len(texts) + ["dump-2"] * len(new))
     meta = _materialise(tmp_path)
     assert meta["topic_model"]["model_version"] == version
     assert meta["mention_topics"]["assigned_to_saved_model"] == 6
     assert meta["mention_topics"]["texts_encoded"] == 6
+    assert meta["mention_topics"]["dumps_assigned"] == ["dump-2"] and first_dump.read_bytes() == first_bytes
 
     # refitting is explicit
     meta = _materialise(tmp_path, refit=True)

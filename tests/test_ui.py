@@ -30,7 +30,7 @@ from trustpulse.settings import TrustpulseSettings
 REPO = Path(__file__).resolve().parent.parent
 TRUSTPULSE = Path(sys.executable).parent / "trustpulse"
 DEMO_SCALE = "0.2"
-INGEST = ["raw_mentions", "mentions", "quarantine", "duplicates"]
+INGEST = ["raw_mentions", "mentions", "quarantine", "duplicates", "dump_sentiment"]
 TOPICS = ["topic_model", "mention_topics", "topic_trends"]
 SCORES = ["needs_answer", "unanswered", "responsiveness", "trust_index", "trust_drivers"]
 AFTER_TOPICS = [*SCORES, "warehouse", "executive_report", "published_report"]

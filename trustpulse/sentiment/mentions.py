@@ -1,5 +1,9 @@
 """The `mention_sentiment` table: the configured classifier over every mention, cached by text hash.
 
+Each dump is scored by its own ingest run (`sentiment_of_mentions` over its cleaned mentions, kept as its
+partition); the published table is assembled from those partitions (`published_sentiment`,
+`trustpulse.enrichment`), so a new dump costs the scoring of that dump only.
+
 The model is loaded once per process; texts already scored by the same model (same text hash, same model id) come
 from `DATA_ROOT/cache/sentiment/` (parquet shards), so a re-run scores only new text. The default model runs in
 ONNX Runtime (static int8, batch-invariant), built at first use into `DATA_ROOT/cache/sentiment-runtime/`.
@@ -10,14 +14,15 @@ scored: `scored = false`, `not_scored_reason = "language"`, label / probabilitie
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
 from trustpulse.embeddings import BATCH_SIZE
+from trustpulse.enrichment import assemble_from_partitions
 from trustpulse.sentiment.cache import SentimentCache, score_with_cache
 from trustpulse.sentiment.languages import DEFAULT_LANGUAGES, NOT_SCORED_LANGUAGE, readable
 from trustpulse.sentiment.model import SentimentModel
@@ -88,6 +93,7 @@ class MentionSentiment:
     table: pl.DataFrame
     model_id: str
     newly_scored: int  # texts sent to the model (the rest came from the cache)
+    rescored_dumps: dict[str, pl.DataFrame] = field(default_factory=dict)  # dump key -> partition made now
 
     @property
     def labelled(self) -> pl.DataFrame:
@@ -130,3 +136,40 @@ def sentiment_of_mentions(
         mentions, model, cache, config.batch_size, on_progress=on_progress, languages=config.languages
     )
     return MentionSentiment(table=scored, model_id=model.model_id, newly_scored=len(cache) - cached_before)
+
+
+def published_sentiment(
+    published: pl.DataFrame,
+    partitions: Mapping[str, pl.DataFrame],
+    config: SentimentConfig,
+    cache_root: Path,
+    on_start: Callable[[int, str], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> MentionSentiment:
+    """The `mention_sentiment` table for the published mentions (`mention_id`, `dump_key`, `text`, `lang`, in
+    order) from their dumps' partitions (dump key -> the dump's sentiment). A dump whose partition is missing,
+    was scored by another model or lacks one of its published mentions is scored now: `rescored_dumps`."""
+    model = load_sentiment_model(config, str(cache_root / RUNTIME_CACHE_DIR))
+    cache = SentimentCache(cache_root / SCORE_CACHE_DIR)
+    cached_before = len(cache)
+    if on_start is not None:
+        on_start(published.height, model.model_id)
+
+    def score(mentions: pl.DataFrame) -> pl.DataFrame:
+        return score_mentions_sentiment(
+            mentions, model, cache, config.batch_size, on_progress=on_progress, languages=config.languages
+        )
+
+    assembled = assemble_from_partitions(
+        published,
+        partitions,
+        SENTIMENT_SCHEMA,
+        is_current=lambda partition: bool((partition["model_id"] == model.model_id).all()),
+        redo=score,
+    )
+    return MentionSentiment(
+        table=assembled.table,
+        model_id=model.model_id,
+        newly_scored=len(cache) - cached_before,
+        rescored_dumps=assembled.redone,
+    )

@@ -7,10 +7,17 @@ The model is refitted on the published mentions only when there is no saved mode
 it was fitted on a corpus too small for UMAP + HDBSCAN and the corpus has grown past that size; otherwise the saved
 model stays and new mentions are assigned to it, so topic ids are stable from run to run. Embeddings come from the
 shared cache.
+
+`published_mention_topics` assembles `mention_topics` from per-dump assignments (`trustpulse.enrichment`), made
+once per dump and model version, so a new dump with no refit costs the encoding and assignment of that dump only.
+The encoding stays in the publish run, after the fit, in this order: the encoder is not batch-invariant (a text's
+vector depends on the batch it was first encoded in), so encoding per dump at ingest would move the topics.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from trustpulse.embeddings import Embedder, EmbeddingCache, cache_dir_for
+from trustpulse.enrichment import Assembled, assemble_from_partitions
 from trustpulse.settings import TopicStageConfig
 from trustpulse.tables import MENTION_TOPICS_SCHEMA
 from trustpulse.topics.model import OUTLIER_LABEL, fit_sample, fit_topics
@@ -136,6 +144,41 @@ def mention_topics_table(
         .with_columns(pl.col("topic_label").fill_null(OUTLIER_LABEL))
         .select(list(MENTION_TOPICS_SCHEMA))
         .cast(MENTION_TOPICS_SCHEMA)
+    )
+
+
+ASSIGNED_WITH = "assigned_with"  # per-dump partition column: what its rows were assigned with (`assignment_key`)
+
+
+def assignment_key(saved: SavedTopics, topics: TopicStageConfig) -> str:
+    """What a dump's topic rows depend on besides its texts: the model version and the taxonomy it is mapped to."""
+    taxonomy = json.dumps([topics.taxonomy, topics.taxonomy_min_score], sort_keys=True)
+    return f"{saved.manifest['version']}:{hashlib.sha256(taxonomy.encode()).hexdigest()[:16]}"
+
+
+def published_mention_topics(
+    published: pl.DataFrame,
+    partitions: dict[str, pl.DataFrame],
+    saved: SavedTopics,
+    topics_table: pl.DataFrame | None,
+    topics: TopicStageConfig,
+    embedder: Embedder,
+    on_progress: Progress | None = None,
+) -> Assembled:
+    """`mention_topics` for the published mentions (`mention_id`, `dump_key`, `text`, in order) from their dumps'
+    assignments (dump key -> partition, with `ASSIGNED_WITH`); a dump assigned with another model version or
+    taxonomy (a refit), or not yet, is assigned now (`redone`, with `ASSIGNED_WITH`, to write)."""
+    key = assignment_key(saved, topics)
+
+    def assign(mentions: pl.DataFrame) -> pl.DataFrame:
+        table = mention_topics_table(mentions, saved, topics_table, topics, embedder, on_progress)
+        return table.with_columns(pl.lit(key).alias(ASSIGNED_WITH))
+
+    def assigned_with_key(partition: pl.DataFrame) -> bool:
+        return ASSIGNED_WITH in partition.columns and bool((partition[ASSIGNED_WITH] == key).all())
+
+    return assemble_from_partitions(
+        topic_mentions(published), partitions, MENTION_TOPICS_SCHEMA, is_current=assigned_with_key, redo=assign
     )
 
 
