@@ -7,7 +7,7 @@ import dagster as dg
 from assets.ingest import DUMPS
 from trustpulse.landing import SIGNATURE_METADATA, PartitionDiff, diff_partitions, landed_dumps
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import DUMP_TABLES, partition_path
+from trustpulse.storage import PARTITIONED_TABLES, partition_path
 
 DUMPS_TAG = "trustpulse/dumps"  # run tag: the dump-set signature a publish run was computed from
 DATASET = dg.AssetKey("mention_dataset")
@@ -32,9 +32,9 @@ def last_published_signature(instance: dg.DagsterInstance) -> str | None:
 
 
 def remove_partition_files(settings: TrustpulseSettings, keys: list[str]) -> None:
-    """Delete the parquet partitions (every per-dump table) of dump partitions that are being dropped."""
+    """Delete the parquet partitions (per-dump tables and per-dump enrichment) of dumps that are being dropped."""
     for key in keys:
-        for table in DUMP_TABLES:
+        for table in PARTITIONED_TABLES:
             partition_path(settings.warehouse_dir, table, key).unlink(missing_ok=True)
 
 

@@ -23,7 +23,7 @@ from pipelines.sensors import landing_sensor
 from tests.conftest import FIXTURES
 from trustpulse.landing import dumps_signature, landed_dumps
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import DUMP_TABLES, partition_path, table_path, write_parquet_atomic
+from trustpulse.storage import PARTITIONED_TABLES, partition_path, table_path, write_parquet_atomic
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,7 +81,8 @@ def test_sensor_drops_the_partition_and_parquet_files_of_a_dump_that_left_landin
     instance = dg.DagsterInstance.ephemeral()
     _apply(instance, _tick(instance, settings, None))
     (gone,) = [d.key for d in landed_dumps(settings.landing_dir) if d.name == "b.jsonl"]
-    for table in DUMP_TABLES:  # what its ingest run left in the warehouse
+    assert {"mentions", "mention_sentiment", "mention_topics"} <= set(PARTITIONED_TABLES)
+    for table in PARTITIONED_TABLES:  # what its ingest run and the enrichment left in the warehouse
         write_parquet_atomic(pl.DataFrame({"x": [1]}), partition_path(settings.warehouse_dir, table, gone))
 
     (settings.landing_dir / "b.jsonl").unlink()
@@ -93,7 +94,7 @@ def test_sensor_drops_the_partition_and_parquet_files_of_a_dump_that_left_landin
         for k in r.partition_keys
     ]
     assert deleted == [gone]
-    assert not any(partition_path(settings.warehouse_dir, table, gone).exists() for table in DUMP_TABLES)
+    assert not any(partition_path(settings.warehouse_dir, table, gone).exists() for table in PARTITIONED_TABLES)
     _apply(instance, result)
     assert set(instance.get_dynamic_partitions(DUMPS.name)) == {d.key for d in landed_dumps(settings.landing_dir)}
 

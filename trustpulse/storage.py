@@ -298,6 +298,8 @@ def partition_path(warehouse_dir: StorePath, table: str, dump_key: str) -> Store
 
 # per-dump partition tables; `dump_manifest` is written last and marks a dump's partition as complete
 DUMP_TABLES = tuple(name for name, contract in TABLES.items() if contract.per_dump)
+# every table with files under partitions/: the dump tables and the per-dump enrichment; removed with their dump
+PARTITIONED_TABLES = DUMP_TABLES + tuple(name for name, contract in TABLES.items() if contract.enriched_per_dump)
 
 
 def dump_is_complete(warehouse_dir: StorePath, dump_key: str) -> bool:

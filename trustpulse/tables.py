@@ -280,6 +280,7 @@ class TableContract:
     asset: str | None  # the Dagster asset that publishes warehouse/<name>.parquet (None: partitions only)
     per_dump: bool = False  # also written per dump under partitions/, then published by `mention_dataset`
     added: frozenset[str] = frozenset()  # columns earlier versions did not write: absent there, read as null
+    enriched_per_dump: bool = False  # each dump's rows also kept under partitions/ (work done once per dump)
 
 
 TABLES: dict[str, TableContract] = {
@@ -307,9 +308,13 @@ TABLES: dict[str, TableContract] = {
         ),
         TableContract("ingest_accounting", ACCOUNTING_SCHEMA, DATASET_ASSET),
         TableContract(
-            "mention_sentiment", SENTIMENT_SCHEMA, "mention_sentiment", added=frozenset({"scored", "not_scored_reason"})
+            "mention_sentiment",
+            SENTIMENT_SCHEMA,
+            "mention_sentiment",
+            added=frozenset({"scored", "not_scored_reason"}),
+            enriched_per_dump=True,
         ),
-        TableContract("mention_topics", MENTION_TOPICS_SCHEMA, "mention_topics"),
+        TableContract("mention_topics", MENTION_TOPICS_SCHEMA, "mention_topics", enriched_per_dump=True),
         TableContract("topics", TOPICS_SCHEMA, "topic_model", added=frozenset({"phrases", *TAXONOMY_SCHEMA})),
         TableContract("topic_trends", TREND_SCHEMA, "topic_trends"),
         TableContract("needs_answer", NEEDS_ANSWER_SCHEMA, "needs_answer", added=frozenset({"answer_in_dump"})),
