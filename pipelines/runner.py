@@ -27,7 +27,6 @@ from trustpulse.storage import dump_is_complete, remove_stale_temp_files
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 # Without --verbose, Dagster's console logger stays silent: a failed step is reported once, as one line
 # (`_failure_message`), instead of as an event with a stack trace.
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 PROGRESS_LOGGER = "trustpulse_progress"
 STEP_EVENTS = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
 
@@ -200,7 +199,6 @@ def run_pipeline(
     if settings.warehouse_dir.exists() and (stale := remove_stale_temp_files(settings.warehouse_dir)):
         progress(f"removed {stale} temporary file(s) left by an interrupted run")
     defs = build_definitions(settings)
-    run_config = None if verbose else QUIET_LOGS
     report = RunReport()
     with dg.DagsterInstance.get() as instance:
         sync = sync_dump_partitions(instance, settings)
@@ -214,8 +212,9 @@ def run_pipeline(
                 progress(f"[{n}/{total}] {dump.name}: unchanged, already ingested")
                 continue
             progress(f"[{n}/{total}] {dump.name}: ingesting ...")
-            result = defs.resolve_job_def("ingest_dump").execute_in_process(
-                instance=instance, partition_key=dump.key, raise_on_error=False, run_config=run_config
+            # the dump's own progress too: reading, cleaning and scoring a large dump take minutes
+            result = execute_with_progress(
+                defs.resolve_job_def("ingest_dump"), instance, progress, verbose, partition_key=dump.key
             )
             if result.success:
                 report.ingested.append(dump.name)
