@@ -40,7 +40,17 @@ bench: install  ## speed/memory/quality benchmarks -> bench/results/*.json (read
 
 # dagster-celery & co. in a venv of their own that borrows the project venv's packages (a .pth file)
 distributed: DIST_VENV ?= $(VENV)/distributed
-distributed: install  ## loopback multi-process deployment (Postgres, Redis, daemon, 2 Celery workers) vs single-process
+distributed: REDIS_SERVER ?= redis-server
+distributed: install  ## loopback multi-process deployment (Postgres, Redis, S3 (moto), daemon, 2 Celery workers) vs single-process
+	@missing=""; \
+	command -v $(REDIS_SERVER) >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	ls $${TRUSTPULSE_PG_BIN:-/usr/lib/postgresql/*/bin}/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make distributed: installing$$missing (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq$$missing; \
+	  else echo "make distributed: missing$$missing: install it as root (apt-get install$$missing)" >&2; exit 1; fi; \
+	fi
 	test -x $(DIST_VENV)/bin/python || $(BIN)/python -m venv $(DIST_VENV)
 	$(DIST_VENV)/bin/python -c "import pathlib, sys, sysconfig; pathlib.Path(sysconfig.get_paths()['purelib'], 'trustpulse-project.pth').write_text(sys.argv[1] + '\n')" "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 	$(DIST_VENV)/bin/python -m pip install -q -e ".[distributed]"

@@ -163,6 +163,26 @@ def test_pointer_switches_after_the_whole_version(root):
     assert saved.assignments["text_key"].to_list() == ["k"]
 
 
+def test_listings_see_what_other_processes_wrote(root):
+    """Another process (the sensor's, another worker's) adds and deletes objects: this process's `glob`, `iterdir`
+    and `exists` must see it, not a listing it cached earlier (s3fs caches listings per filesystem instance)."""
+    import s3fs
+
+    other = s3fs.S3FileSystem(skip_instance_cache=True)  # what a second process has: a filesystem of its own
+    wh, landing = root / "warehouse", root / "landing"
+    write_bytes_atomic(b"a", wh / "a.parquet")
+    write_bytes_atomic(b"1", landing / "one.jsonl")
+    assert sorted(published_table_paths(wh)) == ["a"] and not (wh / "b.parquet").exists()
+    assert [p.name for p in landing.iterdir()] == ["one.jsonl"]
+
+    other.pipe_file((wh / "b.parquet").path, b"b")
+    other.pipe_file((landing / "two.jsonl").path, b"2")
+    other.rm_file((wh / "a.parquet").path)
+    assert sorted(published_table_paths(wh)) == ["b"]
+    assert (wh / "b.parquet").exists() and not (wh / "a.parquet").exists()
+    assert sorted(p.name for p in landing.iterdir()) == ["one.jsonl", "two.jsonl"]
+
+
 def test_landing_in_the_store_gives_the_local_partition_keys(root, tmp_path: Path):
     local_landing = tmp_path / "landing"
     local_landing.mkdir()

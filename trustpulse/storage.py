@@ -67,7 +67,9 @@ def data_path(location: str | os.PathLike[str] | StorePath) -> StorePath:
     if is_store_url(location):
         from upath import UPath
 
-        return UPath(str(location).rstrip("/"))
+        # no listings cache: other processes (sensor, workers on other machines) add and delete objects, and
+        # s3fs would otherwise answer `exists`/`glob`/`iterdir` from a listing made earlier in this process
+        return UPath(str(location).rstrip("/"), use_listings_cache=False)
     return Path(location).expanduser().resolve()
 
 

@@ -5,21 +5,28 @@ Prototype for issue 19 (see NOTES.md beside this file). It starts, each as its o
 - a throwaway Postgres cluster (initdb in a temporary folder, as the `postgres` user when run as root,
   listening on 127.0.0.1 on a free port, trust auth): Dagster's run, event-log and schedule storage;
 - redis-server on a free loopback port: the Celery broker and result backend;
+- an S3-compatible server (moto's, `python -m moto.server`) on a free loopback port: the data root is
+  `s3://trustpulse-distributed/deploy` there (landing/, warehouse/, models/, reports/);
 - the Dagster daemon (`dagster-daemon run`, which starts the code server): the landing sensor, the
   automation sensor and the queued run coordinator;
 - two Celery workers (`dagster-celery worker start`, one task at a time each), which run every step.
 
-Then it lands the demo dumps in a fresh data root and lets the deployment work as it would in production:
+Every Dagster process gets the S3 environment (AWS_ENDPOINT_URL, credentials, region) and a scratch
+directory of its own (TRUSTPULSE_SCRATCH: caches, local copies of dumps and models, the DuckDB file), as
+separate machines would have. Once the landing sensor runs, it uploads the demo dumps into the landing prefix
+and lets the deployment work as it would in production:
 the landing sensor adds a partition and queues an `ingest_dump` run per dump, the automation sensor queues
 one refresh of everything downstream; every step of every run goes to a Celery worker. It waits for the
 report to be published, reads from the Dagster instance (Postgres) which worker ran each step and how long
-each step took, and compares every warehouse table with a single-process `trustpulse run` on the same dumps
-(content digests, scripts/warehouse_digests.py). It prints one summary line, stops everything it started
+each step took, and compares every warehouse table in the bucket with a single-process `trustpulse run` on
+a local copy of the same dumps (content digests, scripts/warehouse_digests.py). It prints one summary line,
+stops everything it started
 (also on failure and Ctrl-C) and exits 0 only if every run succeeded, the steps ran on both workers and
 every table is identical.
 
 Needs dagster-celery[redis] and dagster-postgres (`pip install -e ".[distributed]"`, or `make distributed`),
-redis-server and Postgres' server binaries (Debian: `apt-get install redis-server postgresql`).
+moto[server], s3fs and universal_pathlib (the `dev` extra), redis-server and Postgres' server binaries
+(Debian: `apt-get install redis-server postgresql`).
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ PG_DB = "dagster"
 WORKERS = ("trustpulse-w1", "trustpulse-w2")
 MAX_CONCURRENT_RUNS = 2  # two workers: two ingest runs keep both busy; more would only queue steps
 CELERY_WORKER = "Celery worker"  # engine-event metadata key dagster-celery writes for each step it runs
+BUCKET, PREFIX = "trustpulse-distributed", "deploy"
+S3_ENV = {"AWS_ACCESS_KEY_ID": "moto", "AWS_SECRET_ACCESS_KEY": "moto", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 def say(message: str) -> None:
@@ -262,6 +271,46 @@ def start_redis(procs: Processes, folder: Path) -> int:
     return port
 
 
+def start_moto(procs: Processes) -> str:
+    """moto's S3 server on a free loopback port (its own process) with an empty bucket; its endpoint URL."""
+    import boto3
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    process = procs.start("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)])
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=S3_ENV["AWS_DEFAULT_REGION"],
+        aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
+    )
+    wait_for("moto S3 server", lambda: client.list_buckets() is not None, 60, process)
+    client.create_bucket(Bucket=BUCKET)
+    return endpoint
+
+
+def wait_for_sensor_tick(instance, sensor: str, timeout: float) -> bool:
+    """Until the daemon has evaluated `sensor` once (so dumps uploaded next are new to a running sensor)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for state in instance.all_instigator_state():
+            if state.name == sensor and instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1):
+                return True
+        time.sleep(1)
+    return False
+
+
+def host_scratch(folder: Path) -> str:
+    """What one process kept on its local disk: top-level entries of its scratch dir, and the DuckDB file."""
+    if not folder.exists():
+        return "nothing"
+    fetched = folder / "fetched"
+    parts = [f"{sum(1 for f in fetched.rglob('*') if f.is_file())} fetched copies"] if fetched.exists() else []
+    parts += [str(p.relative_to(folder)) for p in sorted(folder.glob("s3/*/*/*")) if p.name != "fetched"]
+    return ", ".join(parts) or "empty"
+
+
 # --- runs --------------------------------------------------------------------------------------------------
 
 
@@ -270,7 +319,7 @@ def single_process(data: Path, env: dict[str, str], logs: Path) -> float:
     started = time.perf_counter()
     with open(logs / "single-process.log", "wb") as log:
         done = subprocess.run(
-            [sys.executable, "-m", "trustpulse.cli", "run", "--data", str(data)],
+            [sys.executable, "-m", "pipelines.cli", "run", "--data", str(data)],
             env=env,
             cwd=REPO,
             stdout=log,
@@ -304,7 +353,8 @@ def wait_for_publish(instance, dump_keys: list[str], timeout: float, settle: flo
     runs and the time the pipeline was done."""
     import dagster as dg
 
-    from pipelines.partitions import dumps_signature, last_published_signature
+    from pipelines.partitions import last_published_signature
+    from trustpulse.landing import dumps_signature
 
     wanted = dumps_signature(dump_keys)
     deadline = time.monotonic() + timeout
@@ -365,7 +415,7 @@ def step_times(instance, runs) -> dict[tuple[str, str], float]:
 
 
 def run_timeline(instance, runs, started: float, times: dict[tuple[str, str], float]) -> list[dict]:
-    """Per run, oldest first: what it was, when it was queued and started (seconds after the daemon started),
+    """Per run, oldest first: what it was, when it was queued and started (seconds after `started`: the upload),
     how long it ran, and how much of that its steps took (the rest: run worker start-up, Celery hand-offs)."""
     ids = {r.run_id for r in runs}
     records = sorted(
@@ -400,9 +450,13 @@ def single_process_steps(dagster_home: Path) -> dict[str, list[float]]:
     return out
 
 
-def digests(data: Path) -> dict[str, dict]:
+def digests(data) -> dict[str, dict]:
+    """Content digest of every published table under a data root (a directory or `s3://`: read through the
+    storage layer, from a local copy of each object)."""
+    from trustpulse.storage import local_copy, published_table_paths
+
     table_digest = runpy.run_path(str(REPO / "scripts" / "warehouse_digests.py"))["table_digest"]
-    return {p.stem: table_digest(p) for p in sorted((data / "warehouse").glob("*.parquet"))}
+    return {name: table_digest(local_copy(path)) for name, path in published_table_paths(data / "warehouse").items()}
 
 
 def print_steps(
@@ -439,13 +493,13 @@ def jupyter_path() -> str:
 
 def check_requirements() -> None:
     missing = []
-    for module in ("dagster_celery", "dagster_postgres", "redis", "psycopg2"):
+    for module in ("dagster_celery", "dagster_postgres", "redis", "psycopg2", "moto.server", "boto3", "s3fs", "upath"):
         try:
             __import__(module)
         except ImportError:
             missing.append(module)
     if missing:
-        raise Failed(f"missing Python packages {missing}: pip install -e '.[distributed]' (or make distributed)")
+        raise Failed(f"missing Python packages {missing}: pip install -e '.[dev,distributed]' (or make distributed)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -482,21 +536,21 @@ def main(argv: list[str] | None = None) -> int:
         from trustpulse.demo import DEMO_BRANDS_FILE, generate_demo_dumps
         from trustpulse.landing import landed_dumps
 
-        # the same dumps and brands in both data roots, and the same pseudonym key: identical tables expected
-        dist_data, single_data = work / "distributed", work / "single-process"
+        # the same dumps and brands in both data roots (the bucket's and a local copy), and the same pseudonym
+        # key: identical tables expected
+        dumps, single_data, hosts = work / "dumps", work / "single-process", work / "hosts"
         single_record = work / "single-process.json"
         reuse = args.reuse_single and single_record.exists()
-        for root in (dist_data,) if reuse else (dist_data, single_data):
-            if root.exists():
-                shutil.rmtree(root)
-        generate_demo_dumps(dist_data / "landing", seed=7, scale=args.scale)
-        shutil.copyfile(DEMO_BRANDS_FILE, dist_data / "brands.yaml")
+        for folder in (dumps, hosts) if reuse else (dumps, hosts, single_data):
+            if folder.exists():
+                shutil.rmtree(folder)
+        generate_demo_dumps(dumps / "landing", seed=7, scale=args.scale)
+        shutil.copyfile(DEMO_BRANDS_FILE, dumps / "brands.yaml")
         if not reuse:
-            shutil.copytree(dist_data / "landing", single_data / "landing")
-            shutil.copyfile(DEMO_BRANDS_FILE, single_data / "brands.yaml")
-        dump_keys = sorted(d.key for d in landed_dumps(dist_data / "landing"))
+            shutil.copytree(dumps, single_data)
+        dump_keys = sorted(d.key for d in landed_dumps(dumps / "landing"))
 
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "TRUSTPULSE_"))}
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "TRUSTPULSE_", "AWS_"))}
         base_env.update(
             PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
             PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
@@ -519,7 +573,9 @@ def main(argv: list[str] | None = None) -> int:
 
         pg_port = start_postgres(procs, pg_folder)
         redis_port = start_redis(procs, work / "logs")
-        say(f"postgres on 127.0.0.1:{pg_port}, redis on 127.0.0.1:{redis_port}")
+        endpoint = start_moto(procs)
+        data_url = f"s3://{BUCKET}/{PREFIX}"
+        say(f"postgres on 127.0.0.1:{pg_port}, redis on 127.0.0.1:{redis_port}, S3 (moto) at {endpoint}: {data_url}")
         home = work / "dagster_home"
         home.mkdir(exist_ok=True)
         shutil.copyfile(HERE / "dagster.yaml", home / "dagster.yaml")
@@ -532,14 +588,26 @@ def main(argv: list[str] | None = None) -> int:
             DAGSTER_PG_PASSWORD="",
             DAGSTER_PG_DB=PG_DB,
             TRUSTPULSE_MAX_CONCURRENT_RUNS=str(MAX_CONCURRENT_RUNS),
-            TRUSTPULSE_DATA=str(dist_data),
+            TRUSTPULSE_DATA=data_url,
+            AWS_ENDPOINT_URL=endpoint,
+            **S3_ENV,
             TRUSTPULSE_EXECUTOR="celery",
             TRUSTPULSE_CELERY_BROKER=f"redis://127.0.0.1:{redis_port}/0",
             TRUSTPULSE_CELERY_BACKEND=f"redis://127.0.0.1:{redis_port}/1",
         )
-        os.environ.update(env)  # this process reads the same instance (Postgres)
+        # this process reads the same instance (Postgres) and the same bucket, with a scratch dir of its own
+        os.environ.update(env, TRUSTPULSE_SCRATCH=str(hosts / "check"))
+
+        def host_env(name: str) -> dict[str, str]:
+            """The environment of one Dagster process: a local scratch dir of its own, as on its own machine."""
+            return dict(env, TRUSTPULSE_SCRATCH=str(hosts / name))
 
         import dagster as dg
+
+        from trustpulse.storage import data_path, write_bytes_atomic
+
+        dist_root = data_path(data_url)
+        write_bytes_atomic((dumps / "brands.yaml").read_bytes(), dist_root / "brands.yaml")
 
         # Dagster's tables, created once before the processes start: each process creates missing tables on
         # its first connection, and two doing it at once fail ('type "run_tags" already exists')
@@ -563,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
                     "-l",
                     "INFO",
                 ],
-                env=env,
+                env=host_env(name),
                 cwd=REPO,
             )
             for name in WORKERS
@@ -583,16 +651,24 @@ def main(argv: list[str] | None = None) -> int:
         wait_for(f"{len(WORKERS)} celery workers", workers_up, 90)
         say(f"celery workers up: {', '.join(sorted(n for r in app.control.ping(timeout=1.0) for n in r))}")
 
-        started = time.time()
         procs.start(
-            "dagster-daemon",
+            "dagster-daemon",  # its run workers (`dagster api execute_run`) inherit its environment
             [sys.executable, "-m", "dagster._daemon", "run", "-w", str(REPO / "workspace.yaml")],
-            env=env,
+            env=host_env("dagster-daemon"),
             cwd=REPO,
         )
-        say("dagster daemon started: the landing sensor ingests the dumps, automation publishes ...")
-
         with dg.DagsterInstance.get() as instance:
+            # land the dumps once the landing sensor is running: they must be new to it, as in production
+            if not wait_for_sensor_tick(instance, "landing_sensor", 120):
+                say("  (no landing_sensor tick after 120 s: landing the dumps anyway)")
+            for dump in sorted((dumps / "landing").iterdir()):
+                write_bytes_atomic(dump.read_bytes(), dist_root / "landing" / dump.name)
+            started = time.time()
+            say(
+                f"dagster daemon running; {len(dump_keys)} dumps uploaded to {data_url}/landing: the landing sensor "
+                "ingests them, automation publishes ..."
+            )
+
             runs, _ = wait_for_publish(instance, dump_keys, args.timeout, args.settle, procs)
             workers = step_workers(instance, runs)
             times = step_times(instance, runs)
@@ -611,14 +687,14 @@ def main(argv: list[str] | None = None) -> int:
         single_steps = single_process_steps(single_data / "dagster_home")
         print_steps(single_steps, distributed_steps, workers_of)
         say(f"single process: {single_seconds:.1f} s (trustpulse run, landing -> report)")
-        say("runs (seconds after the daemon started):")
+        say("runs (seconds after the dumps were uploaded):")
         for t in timeline:
             say(
                 f"  {t['run']} {t['job']:<12} {t['what']:<30} queued {t['queued']:6.1f}  started {t['started']:6.1f}"
                 f"  ran {t['seconds']:5.1f} (steps {t['steps']:5.1f})"
             )
         say(
-            f"distributed: {distributed_seconds:.1f} s from daemon start to published report; "
+            f"distributed: {distributed_seconds:.1f} s from landing (upload) to published report; "
             f"{distributed_seconds - timeline[0]['started']:.1f} s from the first run's start"
         )
         (work / "timings.json").write_text(
@@ -635,7 +711,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         say(f"steps per worker: {dict(Counter(w.split('@')[0] for w in workers.values()))}")
 
-        single_tables, dist_tables = digests(single_data), digests(dist_data)
+        single_tables, dist_tables = digests(single_data), digests(dist_root)
+        for name in (*WORKERS, "dagster-daemon", "check"):
+            say(f"  local disk of {name}: {host_scratch(hosts / name)}")
         (work / "digests.json").write_text(json.dumps({"single": single_tables, "distributed": dist_tables}, indent=2))
         differ = sorted(t for t in set(single_tables) | set(dist_tables) if single_tables.get(t) != dist_tables.get(t))
         problems = []
@@ -647,6 +725,11 @@ def main(argv: list[str] | None = None) -> int:
             problems.append(f"tables differ from single-process: {differ}")
         if not single_tables:
             problems.append("no warehouse tables")
+        local_only = [n for n in ("warehouse.duckdb", "dagster_home", "cache") if (dist_root / n).exists()]
+        if local_only:
+            problems.append(f"local-only files in the bucket: {local_only}")
+        if not (dist_root / "reports" / "latest.html").exists():
+            problems.append("no reports/latest.html in the bucket")
         for line in problems:
             say(f"  problem: {line}")
         ok = not problems
