@@ -121,3 +121,19 @@ def test_a_word_document_in_landing_is_one_refused_dump(tmp_path: Path):
     (dump,) = landed_dumps(tmp_path)
     with pytest.raises(DumpParseError, match=r"^memo.docx: not a dump"):
         detect_format(dump)
+
+
+def test_finding_one_dump_by_key_looks_only_at_the_files_that_can_give_it(tmp_path, monkeypatch):
+    """In an object store each landed file is copied to local scratch before it is read: a worker ingesting
+    one dump must not copy every other dump in landing/."""
+    from trustpulse import landing
+
+    for name in ("a.jsonl", "b.jsonl", "c.csv"):
+        (tmp_path / name).write_text(f'{{"text": "hi {name}"}}\n')
+    copied: list[str] = []
+    real_copy = landing.local_copy
+    monkeypatch.setattr(landing, "local_copy", lambda p: copied.append(p.name) or real_copy(p))
+    key = next(d.key for d in landing.landed_dumps(tmp_path) if d.name == "b.jsonl")
+    copied.clear()
+    assert landing.dump_for_key(tmp_path, key).name == "b.jsonl"
+    assert copied == ["b.jsonl"]

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from trustpulse.readers.source import XLSX_MEMBER, ZIP_MAGICS, DumpSource
+from trustpulse.readers.source import XLSX_MEMBER, ZIP_MAGICS, DumpSource, dump_partition_key
 from trustpulse.settings import COLUMNS_SIDECAR_SUFFIX
 from trustpulse.storage import StorePath, local_copy
 
@@ -51,14 +51,17 @@ def archive_members(path: Path) -> list[str] | None:
     ]
 
 
-def landed_dumps(landing_dir: StorePath) -> list[DumpSource]:
+def landed_dumps(landing_dir: StorePath, key: str | None = None) -> list[DumpSource]:
     """Dumps in landing/, by name; hidden and partially-written files and column maps
-    (`*.columns.yaml`) are ignored; zip archives give one dump per member."""
+    (`*.columns.yaml`) are ignored; zip archives give one dump per member. With `key`, only the files whose
+    name can give that partition key are looked at (and, in an object store, copied to local scratch)."""
     if not landing_dir.is_dir():
         return []
     dumps: list[DumpSource] = []
     for landed in sorted(landing_dir.iterdir(), key=lambda p: p.name):
         if not landed.is_file() or _is_ignored(landed.name):
+            continue
+        if key is not None and not key.startswith(dump_partition_key(landed.name, "")[:-1]):
             continue
         path = local_copy(landed)
         members = archive_members(path)
@@ -97,7 +100,7 @@ class DumpNotFoundError(FileNotFoundError):
 
 def dump_for_key(landing_dir: StorePath, key: str) -> DumpSource:
     """The landed dump whose name and content hash give this partition key."""
-    for source in landed_dumps(landing_dir):
+    for source in landed_dumps(landing_dir, key):
         if source.key == key:
             return source
     raise DumpNotFoundError(
