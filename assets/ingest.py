@@ -20,7 +20,7 @@ from trustpulse.ingest import clean_dump_partition, limited, read_raw_mentions
 from trustpulse.landing import DumpNotFoundError, dump_for_key
 from trustpulse.readers import DumpSource
 from trustpulse.settings import TrustpulseSettings
-from trustpulse.storage import partition_path, write_parquet_atomic
+from trustpulse.storage import forget_dump_outputs, partition_path, write_parquet_atomic
 
 DUMPS = dg.DynamicPartitionsDefinition(name="dumps")
 INGEST_GROUP = "ingest"
@@ -104,6 +104,7 @@ def clean_mentions(context: dg.AssetExecutionContext, settings: dg.ResourceParam
     The `dump_records_accounted` check (blocking) holds raw records = kept + duplicates + quarantined."""
     started = time.perf_counter()
     key = context.partition_key
+    forget_dump_outputs(settings.warehouse_dir, key)
     raw = read_dump_input(context, settings, "raw_mentions")
     partition = clean_dump_partition(
         raw,

@@ -85,12 +85,19 @@ AFTER_INGEST = (
     & ~dg.AutomationCondition.in_progress()
 ).with_label("after a batch of dumps is ingested")
 DOWNSTREAM = dg.AutomationCondition.eager()
+# `mention_sentiment` scores any published dump that has no `dump_sentiment` partition itself (ingested by an
+# earlier version, or held back by a failed check), so such a dump must not hold back its refresh: eager()
+# alone waits for every upstream partition and would leave new mentions without sentiment.
+SENTIMENT = "mention_sentiment"
+AFTER_DATASET_SENTIMENT = DOWNSTREAM.ignore(dg.AssetSelection.assets("dump_sentiment"))
 
 
 def automation_condition(name: str) -> dg.AutomationCondition | None:
     if name in INGEST_KEYS:
         return None  # launched by landing_sensor, one run per dump
-    return AFTER_INGEST if name == DATASET else DOWNSTREAM
+    if name == DATASET:
+        return AFTER_INGEST
+    return AFTER_DATASET_SENTIMENT if name == SENTIMENT else DOWNSTREAM
 
 
 COLUMN_SCHEMAS: dict[str, Mapping[str, pl.DataType]] = {

@@ -9,7 +9,15 @@ from pathlib import Path
 
 from trustpulse.embeddings import BATCH_SIZE
 from trustpulse.settings import TrustpulseSettings, default_data_root, parse_column_option
-from trustpulse.storage import data_path, read_parquet, write_bytes_atomic
+from trustpulse.storage import data_path, is_remote, read_parquet, write_bytes_atomic
+
+# the code location `trustpulse`, as in the repository's workspace.yaml (which `dagster dev` in a checkout reads)
+WORKSPACE_YAML = """load_from:
+  - python_module:
+      module_name: pipelines.definitions
+      attribute: defs
+      location_name: trustpulse
+"""
 
 
 def _settings(data: str | None, columns: str | None = None) -> TrustpulseSettings:
@@ -45,7 +53,12 @@ def _print_outputs(settings: TrustpulseSettings) -> None:
     print("\noutputs:")
     for path in sorted(settings.warehouse_dir.glob("*.parquet"), key=str):
         print(f"  {path}")
-    print(f"  {settings.duckdb_path}   (one view per table: duckdb.connect(path).sql('from mentions'))")
+    connect = (
+        "trustpulse.storage.duckdb_connect(path, [data_path(root)])"
+        if is_remote(settings.root)
+        else "duckdb.connect(path)"
+    )
+    print(f"  {settings.duckdb_path}   (one view per table: {connect}.sql('from mentions'))")
     print(f"  Dagster runs: DAGSTER_HOME={settings.dagster_home}  (make ui)")
 
 
@@ -135,20 +148,26 @@ def cmd_ui(args: argparse.Namespace) -> int:
     home = ensure_dagster_home(settings)
     os.environ[DATA_ENV_VAR] = str(settings.root)
     port = args.reports_port if args.reports_port is not None else args.port + REPORTS_PORT_OFFSET
-    try:
-        reports = serve_reports(settings.root / "reports", port=port)
-    except OSError as exc:
-        print(f"error: cannot serve the reports on port {port}: {exc} (try --reports-port)", file=sys.stderr)
-        return 2
-    os.environ[REPORTS_URL_ENV] = reports.url
-    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
+    reports = None
+    if not is_remote(settings.root):  # reports in an object store are not served: open them from the store
+        try:
+            reports = serve_reports(settings.root / "reports", port=port)
+        except OSError as exc:
+            print(f"error: cannot serve the reports on port {port}: {exc} (try --reports-port)", file=sys.stderr)
+            return 2
+        os.environ[REPORTS_URL_ENV] = reports.url
     dagster = shutil.which("dagster") or str(Path(sys.executable).parent / "dagster")
     print(
         f"DAGSTER_HOME={home}  data root={settings.root}\n"
-        f"Dagster UI: http://{args.host}:{args.port}   reports: {reports.url}latest.html\n"
+        f"Dagster UI: http://{args.host}:{args.port}   "
+        f"reports: {f'{reports.url}latest.html' if reports else settings.root / 'reports' / 'latest.html'}\n"
         f"new dumps go into {settings.landing_dir}/ (the landing sensor ingests them, automation publishes)",
         flush=True,
     )
+    # the workspace is written beside the instance, not read from the repository: a non-editable install has no
+    # repository; the code location keeps its name (run history and sensor cursors are keyed by it)
+    workspace = home / "workspace.yaml"
+    write_bytes_atomic(WORKSPACE_YAML.encode(), workspace)
     server = subprocess.Popen(
         [dagster, "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)], cwd=workspace.parent
     )
@@ -162,7 +181,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        reports.close()
+        if reports is not None:
+            reports.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,9 +2,9 @@
 
 Drop dumps into DATA_ROOT/landing/; `landing_sensor` gives each file a `dumps` partition and ingests it;
 declarative automation then refreshes sentiment, topics, scores, the warehouse and the report once per batch
-(pipelines/catalog.py). Every job runs in one process (the in-process executor), so the sentiment model and
-the encoder load once per run, whether the run is `publish`, `ingest_dump`, "Materialize all" or one the
-automation launched.
+(pipelines/catalog.py). The executor is chosen in one place (pipelines/executor.py): by default every job runs
+in one process, so the sentiment model and the encoder load once per run; with TRUSTPULSE_EXECUTOR=celery each
+step is a Celery task and each worker process loads a model once.
 """
 
 import dagster as dg

@@ -297,3 +297,44 @@ def test_webserver_graphql_lists_assets_checks_sensor_schedule(tmp_path):
     repo = data["workspaceOrError"]["locationEntries"][0]["locationOrLoadError"]["repositories"][0]
     assert sorted(s["name"] for s in repo["sensors"]) == ["default_automation_condition_sensor", "landing_sensor"]
     assert repo["schedules"] == [{"name": "weekly_report", "cronSchedule": "0 7 * * 1"}]
+
+
+def test_sentiment_refresh_is_not_held_back_by_a_dump_without_its_sentiment_partition():
+    """A dump ingested by an earlier version (or held back by a failed check) has no `dump_sentiment`
+    partition; `mention_sentiment` scores such dumps itself, so when the dataset is republished it must still
+    be refreshed (plain eager() waits for every upstream partition and would never run)."""
+    from pipelines.catalog import automation_condition
+
+    parts = dg.StaticPartitionsDefinition(["old", "new"])
+
+    @dg.asset(partitions_def=parts)
+    def dump_sentiment() -> None: ...
+
+    @dg.asset
+    def mention_dataset() -> None: ...
+
+    @dg.asset(deps=[mention_dataset, dump_sentiment], automation_condition=automation_condition("mention_sentiment"))
+    def mention_sentiment() -> None: ...
+
+    instance = dg.DagsterInstance.ephemeral()
+    assets = [dump_sentiment, mention_dataset, mention_sentiment]
+    first = dg.evaluate_automation_conditions(defs=assets, instance=instance)
+    dg.materialize([dump_sentiment], partition_key="new", instance=instance)  # "old" never got one
+    dg.materialize([mention_dataset], instance=instance)
+    after = dg.evaluate_automation_conditions(defs=assets, instance=instance, cursor=first.cursor)
+    assert after.get_requested_partitions(mention_sentiment.key) == {None}
+
+
+def test_cleaning_a_dump_again_forgets_its_manifest_and_enrichment(tmp_path):
+    """Re-cleaning (a new column map, --force after a fix) may change texts under the same dump key: the
+    previous sentiment and topic partitions must not be reused, and the dump is unpublished until its new
+    cleaning is complete (the manifest is written last, and only when every record is accounted for)."""
+    from trustpulse.storage import forget_dump_outputs
+
+    key = "a.csv~0123456789ab"
+    tables = ["dump_manifest", "mention_sentiment", "mention_topics", "mentions", "raw_mentions"]
+    for table in tables:
+        write_parquet_atomic(pl.DataFrame({"x": [1]}), partition_path(tmp_path, table, key))
+    forget_dump_outputs(tmp_path, key)
+    left = {t for t in tables if partition_path(tmp_path, t, key).exists()}
+    assert left == {"mentions", "raw_mentions"}  # overwritten by the cleaning itself; raw is its input

@@ -188,3 +188,25 @@ def test_other_languages_are_marked_not_scored(tiny_torch: SentimentModel, tmp_p
     assert every["scored"].all() and every["label"].null_count() == 0
     # Without a lang column (older tables) every mention is scored.
     assert score_mentions_sentiment(mentions.drop("lang"), tiny_torch, SentimentCache(tmp_path / "n"))["scored"].all()
+
+
+def test_a_changed_language_rule_rescores_the_dumps_scored_under_the_old_one(
+    tiny_torch: SentimentModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dump's sentiment partition is reused only when it was made by the same model under the same language
+    rule: switching to `languages: []` (a multilingual model) must score the French mention skipped before."""
+    from trustpulse.sentiment import mentions as mention_sentiment
+    from trustpulse.settings import SentimentConfig
+
+    monkeypatch.setattr(mention_sentiment, "load_sentiment_model", lambda config, cache_dir=None: tiny_torch)
+    published = pl.DataFrame(
+        {"mention_id": ["a", "b"], "dump_key": ["d", "d"], "text": ["great service", "c'est nul"], "lang": ["en", "fr"]}
+    )
+    english = mention_sentiment.published_sentiment(published, {}, SentimentConfig(), tmp_path)
+    assert set(english.rescored_dumps) == {"d"}
+    assert english.table.filter(pl.col("mention_id") == "b")["not_scored_reason"].item() == NOT_SCORED_LANGUAGE
+    partitions = english.rescored_dumps
+    assert not mention_sentiment.published_sentiment(published, partitions, SentimentConfig(), tmp_path).rescored_dumps
+    every = mention_sentiment.published_sentiment(published, partitions, SentimentConfig(languages=[]), tmp_path)
+    assert set(every.rescored_dumps) == {"d"}
+    assert every.table.filter(pl.col("mention_id") == "b")["scored"].item() is True

@@ -268,11 +268,15 @@ def local_tree(path: StorePath, version: str) -> Path:
         return path
     local = _fetched_copy(path, version)
     if not local.exists():
-        with atomic_directory(local) as staging:
-            for name in path.fs.find(path.path):
-                target = staging / Path(name).relative_to(path.path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                path.fs.get_file(name, str(target))
+        try:
+            with atomic_directory(local) as staging:
+                for name in path.fs.find(path.path):
+                    target = staging / Path(name).relative_to(path.path)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    path.fs.get_file(name, str(target))
+        except OSError:
+            if not local.exists():  # not a process that fetched the same version first: a real failure
+                raise
     return local
 
 
@@ -300,8 +304,19 @@ def partition_path(warehouse_dir: StorePath, table: str, dump_key: str) -> Store
 
 # per-dump partition tables; `dump_manifest` is written last and marks a dump's partition as complete
 DUMP_TABLES = tuple(name for name, contract in TABLES.items() if contract.per_dump)
+# per-dump enrichment (sentiment, topic assignment) made from a dump's cleaned mentions
+ENRICHMENT_TABLES = tuple(name for name, contract in TABLES.items() if contract.enriched_per_dump)
 # every table with files under partitions/: the dump tables and the per-dump enrichment; removed with their dump
-PARTITIONED_TABLES = DUMP_TABLES + tuple(name for name, contract in TABLES.items() if contract.enriched_per_dump)
+PARTITIONED_TABLES = DUMP_TABLES + ENRICHMENT_TABLES
+MANIFEST_TABLE = "dump_manifest"  # written last for a dump: its presence marks the dump as complete
+
+
+def forget_dump_outputs(warehouse_dir: StorePath, dump_key: str) -> None:
+    """Before a dump is cleaned again: its manifest goes, so the dump is not published again until its new
+    cleaning is complete and accounted for, and so does its enrichment, made from the previous cleaning
+    (texts can change under the same key: a new column map, a cleaning fix)."""
+    for table in (MANIFEST_TABLE, *ENRICHMENT_TABLES):
+        partition_path(warehouse_dir, table, dump_key).unlink(missing_ok=True)
 
 
 def dump_is_complete(warehouse_dir: StorePath, dump_key: str) -> bool:

@@ -124,7 +124,7 @@ def sentiment_of_mentions(
     on_start: Callable[[int, str], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> MentionSentiment:
-    """The `mention_sentiment` table for the published mentions, with the configured model and the score cache
+    """The sentiment of these mentions (one dump's, in its ingest run), with the configured model and the score cache
     under `cache_root` (DATA_ROOT/cache); `on_start(mentions, model id)` once the model is loaded."""
     mentions = mentions.select("mention_id", "text", *(["lang"] if "lang" in mentions.columns else []))
     model = load_sentiment_model(config, str(cache_root / RUNTIME_CACHE_DIR))
@@ -160,13 +160,19 @@ def published_sentiment(
             mentions, model, cache, config.batch_size, on_progress=on_progress, languages=config.languages
         )
 
-    assembled = assemble_from_partitions(
-        published,
-        partitions,
-        SENTIMENT_SCHEMA,
-        is_current=lambda partition: bool((partition["model_id"] == model.model_id).all()),
-        redo=score,
-    )
+    lang_of = published.select("mention_id", "lang") if "lang" in published.columns else None
+
+    def is_current(partition: pl.DataFrame) -> bool:
+        """Scored by this model under this language rule (a changed `languages` setting redoes the dump)."""
+        if not (partition["model_id"] == model.model_id).all():
+            return False
+        if lang_of is None:
+            return True
+        rows = partition.select("mention_id", "not_scored_reason").join(lang_of, on="mention_id", how="inner")
+        skipped = rows["not_scored_reason"].fill_null("") == NOT_SCORED_LANGUAGE
+        return bool((skipped == ~readable(rows["lang"], config.languages)).all())
+
+    assembled = assemble_from_partitions(published, partitions, SENTIMENT_SCHEMA, is_current=is_current, redo=score)
     return MentionSentiment(
         table=assembled.table,
         model_id=model.model_id,
