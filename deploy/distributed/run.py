@@ -47,7 +47,9 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -60,6 +62,7 @@ WORKERS = ("trustpulse-w1", "trustpulse-w2")
 MAX_CONCURRENT_RUNS = 2  # two workers: two ingest runs keep both busy; more would only queue steps
 CELERY_WORKER = "Celery worker"  # engine-event metadata key dagster-celery writes for each step it runs
 BUCKET, PREFIX = "trustpulse-distributed", "deploy"
+DATA_URL = f"s3://{BUCKET}/{PREFIX}"  # the distributed data root
 S3_ENV = {"AWS_ACCESS_KEY_ID": "moto", "AWS_SECRET_ACCESS_KEY": "moto", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
@@ -502,7 +505,47 @@ def check_requirements() -> None:
         raise Failed(f"missing Python packages {missing}: pip install -e '.[dev,distributed]' (or make distributed)")
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass(frozen=True)
+class Work:
+    """The work folder and what goes in it."""
+
+    root: Path
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def dumps(self) -> Path:
+        """The demo dumps (landing/) and brands, uploaded to the bucket."""
+        return self.root / "dumps"
+
+    @property
+    def single_data(self) -> Path:
+        """The single-process run's data root: a local copy of the same dumps and brands."""
+        return self.root / "single-process"
+
+    @property
+    def single_record(self) -> Path:
+        """The single-process run's seconds and pseudonym key (for --reuse-single)."""
+        return self.root / "single-process.json"
+
+    @property
+    def hosts(self) -> Path:
+        """One scratch dir per Dagster process, as on machines of their own."""
+        return self.root / "hosts"
+
+
+class Observed(NamedTuple):
+    """What the Dagster instance says about the distributed runs."""
+
+    runs: list
+    workers: dict[tuple[str, str], str]  # (run id, step key) -> Celery worker
+    times: dict[tuple[str, str], float]  # (run id, step key) -> seconds
+    timeline: list[dict]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--work",
@@ -516,228 +559,301 @@ def main(argv: list[str] | None = None) -> int:
         "--reuse-single", action="store_true", help="keep the single-process result already in --work (iterating)"
     )
     p.add_argument("--settle", type=float, default=35, help="seconds with no new run after the report (default 35)")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def trap_signals() -> None:
+    """Ctrl-C and SIGTERM both raise KeyboardInterrupt, so both end in main's clean-up (also when started with
+    SIGINT ignored, as `cmd &` is)."""
 
     def terminate(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    # Ctrl-C and SIGTERM both end in the clean-up below (also when started with SIGINT ignored, as `cmd &` is)
     signal.signal(signal.SIGTERM, terminate)
     signal.signal(signal.SIGINT, terminate)
-    work = (args.work or Path(tempfile.mkdtemp(prefix="trustpulse-distributed-"))).resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    logs = work / "logs"
-    logs.mkdir(exist_ok=True)
+
+
+def prepare_dumps(work: Work, scale: float, reuse: bool) -> list[str]:
+    """The same demo dumps and brands for both data roots (work.dumps, uploaded to the bucket later, and the
+    single-process copy, left as it is when reused); the dump keys."""
+    from trustpulse.demo import DEMO_BRANDS_FILE, generate_demo_dumps
+    from trustpulse.landing import landed_dumps
+
+    for folder in (work.dumps, work.hosts) if reuse else (work.dumps, work.hosts, work.single_data):
+        if folder.exists():
+            shutil.rmtree(folder)
+    generate_demo_dumps(work.dumps / "landing", seed=7, scale=scale)
+    shutil.copyfile(DEMO_BRANDS_FILE, work.dumps / "brands.yaml")
+    if not reuse:
+        shutil.copytree(work.dumps, work.single_data)
+    return sorted(d.key for d in landed_dumps(work.dumps / "landing"))
+
+
+def base_environment() -> dict[str, str]:
+    """The environment of both runs: this one's without DAGSTER_, TRUSTPULSE_ and AWS_ settings, plus the repo,
+    this venv, offline Hugging Face, the notebook templates and one pseudonym key (identical tables expected)."""
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "TRUSTPULSE_", "AWS_"))}
+    base_env.update(
+        PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        HF_HUB_OFFLINE="1",
+        JUPYTER_PATH=jupyter_path(),
+        TRUSTPULSE_PSEUDONYM_KEY=os.environ.get("TRUSTPULSE_PSEUDONYM_KEY") or secrets.token_hex(16),
+    )
+    return base_env
+
+
+def run_baseline(work: Work, base_env: dict[str, str], dump_keys: list[str], reuse: bool) -> float:
+    """The single-process `trustpulse run` and its seconds; when reused, the recorded seconds, and base_env's
+    pseudonym key set to the recorded one."""
+    if reuse:
+        recorded = json.loads(work.single_record.read_text())
+        single_seconds = recorded["seconds"]
+        base_env["TRUSTPULSE_PSEUDONYM_KEY"] = recorded["pseudonym_key"]
+        say(f"single process: reusing {work.single_data} ({single_seconds:.1f} s)")
+    else:
+        say(f"single process: trustpulse run on {len(dump_keys)} demo dumps ({work.single_data}) ...")
+        single_seconds = single_process(work.single_data, base_env, work.logs)
+        say(f"single process: done in {single_seconds:.1f} s")
+        record = {"seconds": single_seconds, "pseudonym_key": base_env["TRUSTPULSE_PSEUDONYM_KEY"]}
+        work.single_record.write_text(json.dumps(record))
+    return single_seconds
+
+
+def start_services(procs: Processes, pg_folder: Path, work: Work, base_env: dict[str, str]) -> dict[str, str]:
+    """Postgres, Redis and moto's S3 server; the environment of the Dagster processes (also this process's, with
+    a scratch dir of its own: it reads the same instance and the same bucket)."""
+    pg_port = start_postgres(procs, pg_folder)
+    redis_port = start_redis(procs, work.logs)
+    endpoint = start_moto(procs)
+    say(f"postgres on 127.0.0.1:{pg_port}, redis on 127.0.0.1:{redis_port}, S3 (moto) at {endpoint}: {DATA_URL}")
+    home = work.root / "dagster_home"
+    home.mkdir(exist_ok=True)
+    shutil.copyfile(HERE / "dagster.yaml", home / "dagster.yaml")
+    env = dict(
+        base_env,
+        DAGSTER_HOME=str(home),
+        DAGSTER_PG_HOST="127.0.0.1",
+        DAGSTER_PG_PORT=str(pg_port),
+        DAGSTER_PG_USER=PG_USER,
+        DAGSTER_PG_PASSWORD="",
+        DAGSTER_PG_DB=PG_DB,
+        TRUSTPULSE_MAX_CONCURRENT_RUNS=str(MAX_CONCURRENT_RUNS),
+        TRUSTPULSE_DATA=DATA_URL,
+        AWS_ENDPOINT_URL=endpoint,
+        **S3_ENV,
+        TRUSTPULSE_EXECUTOR="celery",
+        TRUSTPULSE_CELERY_BROKER=f"redis://127.0.0.1:{redis_port}/0",
+        TRUSTPULSE_CELERY_BACKEND=f"redis://127.0.0.1:{redis_port}/1",
+    )
+    os.environ.update(env, TRUSTPULSE_SCRATCH=str(work.hosts / "check"))
+    return env
+
+
+def host_env(env: dict[str, str], work: Work, name: str) -> dict[str, str]:
+    """The environment of one Dagster process: a local scratch dir of its own, as on its own machine."""
+    return dict(env, TRUSTPULSE_SCRATCH=str(work.hosts / name))
+
+
+def prepare_bucket_and_instance(work: Work) -> Path:
+    """The brands uploaded to the bucket, and Dagster's tables created once before the processes start: each
+    process creates missing tables on its first connection, and two doing it at once fail ('type "run_tags"
+    already exists'). The bucket's data root."""
+    import dagster as dg
+
+    from trustpulse.storage import data_path, write_bytes_atomic
+
+    dist_root = data_path(DATA_URL)
+    write_bytes_atomic((work.dumps / "brands.yaml").read_bytes(), dist_root / "brands.yaml")
+    with dg.DagsterInstance.get():
+        pass
+    return dist_root
+
+
+def start_workers(procs: Processes, env: dict[str, str], work: Work) -> None:
+    """The Celery workers, waited for until each answers a ping."""
+    worker_procs = [
+        procs.start(
+            name,
+            [
+                sys.executable,
+                "-m",
+                "dagster_celery.cli",
+                "worker",
+                "start",
+                "-A",
+                "dagster_celery.app",
+                "-y",
+                str(HERE / "celery.yaml"),
+                "-n",
+                name,
+                "-l",
+                "INFO",
+            ],
+            env=host_env(env, work, name),
+            cwd=REPO,
+        )
+        for name in WORKERS
+    ]
+    from celery import Celery
+
+    app = Celery("trustpulse-check", broker=env["TRUSTPULSE_CELERY_BROKER"], backend=env["TRUSTPULSE_CELERY_BACKEND"])
+
+    def workers_up() -> bool:
+        for name, process in zip(WORKERS, worker_procs, strict=True):
+            if process.poll() is not None:
+                raise Failed(f"celery worker {name} exited with code {process.returncode}: see its log")
+        return len(app.control.ping(timeout=1.0)) >= len(WORKERS)
+
+    wait_for(f"{len(WORKERS)} celery workers", workers_up, 90)
+    say(f"celery workers up: {', '.join(sorted(n for r in app.control.ping(timeout=1.0) for n in r))}")
+
+
+def start_daemon(procs: Processes, env: dict[str, str], work: Work) -> None:
+    procs.start(
+        "dagster-daemon",  # its run workers (`dagster api execute_run`) inherit its environment
+        [sys.executable, "-m", "dagster._daemon", "run", "-w", str(REPO / "workspace.yaml")],
+        env=host_env(env, work, "dagster-daemon"),
+        cwd=REPO,
+    )
+
+
+def land_dumps_and_wait(
+    instance, procs: Processes, work: Work, dist_root: Path, dump_keys: list[str], timeout: float, settle: float
+) -> tuple[list, float]:
+    """The dumps uploaded to the bucket's landing prefix once the landing sensor is running (they must be new to
+    it, as in production), then the wait until the report is published; the runs and the upload time."""
+    from trustpulse.storage import write_bytes_atomic
+
+    if not wait_for_sensor_tick(instance, "landing_sensor", 120):
+        say("  (no landing_sensor tick after 120 s: landing the dumps anyway)")
+    for dump in sorted((work.dumps / "landing").iterdir()):
+        write_bytes_atomic(dump.read_bytes(), dist_root / "landing" / dump.name)
+    started = time.time()
+    say(
+        f"dagster daemon running; {len(dump_keys)} dumps uploaded to {DATA_URL}/landing: the landing sensor "
+        "ingests them, automation publishes ..."
+    )
+    runs, _ = wait_for_publish(instance, dump_keys, timeout, settle, procs)
+    return runs, started
+
+
+def read_runs(instance, runs: list, started: float) -> Observed:
+    """Which worker ran each step, how long each step took, and each run's timeline."""
+    workers = step_workers(instance, runs)
+    times = step_times(instance, runs)
+    return Observed(runs, workers, times, run_timeline(instance, runs, started, times))
+
+
+def write_timings(work: Work, single_seconds: float, observed: Observed) -> None:
+    """Per-step and per-run times, single-process beside distributed, printed and written to timings.json."""
+    timeline = observed.timeline
+    distributed_seconds = max(t["started"] + t["seconds"] for t in timeline)
+    workers_of: dict[str, Counter] = defaultdict(Counter)
+    distributed_steps: dict[str, list[float]] = defaultdict(list)
+    for (run_id, step), seconds in observed.times.items():
+        distributed_steps[step].append(seconds)
+        workers_of[step][observed.workers.get((run_id, step), "?")] += 1
+
+    say("per step (summed over runs/partitions):")
+    single_steps = single_process_steps(work.single_data / "dagster_home")
+    print_steps(single_steps, distributed_steps, workers_of)
+    say(f"single process: {single_seconds:.1f} s (trustpulse run, landing -> report)")
+    say("runs (seconds after the dumps were uploaded):")
+    for t in timeline:
+        say(
+            f"  {t['run']} {t['job']:<12} {t['what']:<30} queued {t['queued']:6.1f}  started {t['started']:6.1f}"
+            f"  ran {t['seconds']:5.1f} (steps {t['steps']:5.1f})"
+        )
+    say(
+        f"distributed: {distributed_seconds:.1f} s from landing (upload) to published report; "
+        f"{distributed_seconds - timeline[0]['started']:.1f} s from the first run's start"
+    )
+    (work.root / "timings.json").write_text(
+        json.dumps(
+            {
+                "single_process_seconds": single_seconds,
+                "distributed_seconds": distributed_seconds,
+                "runs": timeline,
+                "steps": {"single": single_steps, "distributed": distributed_steps},
+                "workers": {k: dict(v) for k, v in workers_of.items()},
+            },
+            indent=2,
+        )
+    )
+    say(f"steps per worker: {dict(Counter(w.split('@')[0] for w in observed.workers.values()))}")
+
+
+def compare_tables(work: Work, dist_root: Path) -> tuple[dict[str, dict], list[str]]:
+    """Every warehouse table's digest, single-process and in the bucket (written to digests.json), and what each
+    process kept on its local disk; the single-process digests and the tables that differ."""
+    single_tables, dist_tables = digests(work.single_data), digests(dist_root)
+    for name in (*WORKERS, "dagster-daemon", "check"):
+        say(f"  local disk of {name}: {host_scratch(work.hosts / name)}")
+    (work.root / "digests.json").write_text(json.dumps({"single": single_tables, "distributed": dist_tables}, indent=2))
+    differ = sorted(t for t in set(single_tables) | set(dist_tables) if single_tables.get(t) != dist_tables.get(t))
+    return single_tables, differ
+
+
+def verdict(observed: Observed, single_tables: dict[str, dict], differ: list[str], dist_root: Path) -> tuple[bool, str]:
+    """Every problem printed; whether there was none, and the summary line."""
+    not_celery = sorted({step for (run_id, step) in observed.times if (run_id, step) not in observed.workers})
+    used = sorted(set(observed.workers.values()))
+    problems = []
+    if not_celery:
+        problems.append(f"steps not run by a Celery worker: {not_celery}")
+    if len(used) < len(WORKERS):
+        problems.append(f"steps ran on {len(used)} worker(s), expected {len(WORKERS)}")
+    if differ:
+        problems.append(f"tables differ from single-process: {differ}")
+    if not single_tables:
+        problems.append("no warehouse tables")
+    local_only = [n for n in ("warehouse.duckdb", "dagster_home", "cache") if (dist_root / n).exists()]
+    if local_only:
+        problems.append(f"local-only files in the bucket: {local_only}")
+    if not (dist_root / "reports" / "latest.html").exists():
+        problems.append("no reports/latest.html in the bucket")
+    for line in problems:
+        say(f"  problem: {line}")
+    ok = not problems
+    identical = len(single_tables) - len(differ)
+    summary = (
+        f"distributed: {len(observed.runs)} runs, steps on {len(used)} workers, {identical} tables identical to "
+        f"single-process" + ("" if ok else f" ({len(differ)} differ)")
+    )
+    return ok, summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    trap_signals()
+    work = Work((args.work or Path(tempfile.mkdtemp(prefix="trustpulse-distributed-"))).resolve())
+    work.root.mkdir(parents=True, exist_ok=True)
+    work.logs.mkdir(exist_ok=True)
     pg_folder = Path(tempfile.mkdtemp(prefix="trustpulse-pg-"))
-    procs = Processes(logs)
+    procs = Processes(work.logs)
     ok, summary = False, "distributed: FAILED"
     try:
         check_requirements()
-        from trustpulse.demo import DEMO_BRANDS_FILE, generate_demo_dumps
-        from trustpulse.landing import landed_dumps
+        reuse = args.reuse_single and work.single_record.exists()
+        dump_keys = prepare_dumps(work, args.scale, reuse)
+        base_env = base_environment()
+        single_seconds = run_baseline(work, base_env, dump_keys, reuse)
 
-        # the same dumps and brands in both data roots (the bucket's and a local copy), and the same pseudonym
-        # key: identical tables expected
-        dumps, single_data, hosts = work / "dumps", work / "single-process", work / "hosts"
-        single_record = work / "single-process.json"
-        reuse = args.reuse_single and single_record.exists()
-        for folder in (dumps, hosts) if reuse else (dumps, hosts, single_data):
-            if folder.exists():
-                shutil.rmtree(folder)
-        generate_demo_dumps(dumps / "landing", seed=7, scale=args.scale)
-        shutil.copyfile(DEMO_BRANDS_FILE, dumps / "brands.yaml")
-        if not reuse:
-            shutil.copytree(dumps, single_data)
-        dump_keys = sorted(d.key for d in landed_dumps(dumps / "landing"))
-
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "TRUSTPULSE_", "AWS_"))}
-        base_env.update(
-            PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
-            PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-            HF_HUB_OFFLINE="1",
-            JUPYTER_PATH=jupyter_path(),
-            TRUSTPULSE_PSEUDONYM_KEY=os.environ.get("TRUSTPULSE_PSEUDONYM_KEY") or secrets.token_hex(16),
-        )
-
-        if reuse:
-            recorded = json.loads(single_record.read_text())
-            single_seconds = recorded["seconds"]
-            base_env["TRUSTPULSE_PSEUDONYM_KEY"] = recorded["pseudonym_key"]
-            say(f"single process: reusing {single_data} ({single_seconds:.1f} s)")
-        else:
-            say(f"single process: trustpulse run on {len(dump_keys)} demo dumps ({single_data}) ...")
-            single_seconds = single_process(single_data, base_env, logs)
-            say(f"single process: done in {single_seconds:.1f} s")
-            record = {"seconds": single_seconds, "pseudonym_key": base_env["TRUSTPULSE_PSEUDONYM_KEY"]}
-            single_record.write_text(json.dumps(record))
-
-        pg_port = start_postgres(procs, pg_folder)
-        redis_port = start_redis(procs, work / "logs")
-        endpoint = start_moto(procs)
-        data_url = f"s3://{BUCKET}/{PREFIX}"
-        say(f"postgres on 127.0.0.1:{pg_port}, redis on 127.0.0.1:{redis_port}, S3 (moto) at {endpoint}: {data_url}")
-        home = work / "dagster_home"
-        home.mkdir(exist_ok=True)
-        shutil.copyfile(HERE / "dagster.yaml", home / "dagster.yaml")
-        env = dict(
-            base_env,
-            DAGSTER_HOME=str(home),
-            DAGSTER_PG_HOST="127.0.0.1",
-            DAGSTER_PG_PORT=str(pg_port),
-            DAGSTER_PG_USER=PG_USER,
-            DAGSTER_PG_PASSWORD="",
-            DAGSTER_PG_DB=PG_DB,
-            TRUSTPULSE_MAX_CONCURRENT_RUNS=str(MAX_CONCURRENT_RUNS),
-            TRUSTPULSE_DATA=data_url,
-            AWS_ENDPOINT_URL=endpoint,
-            **S3_ENV,
-            TRUSTPULSE_EXECUTOR="celery",
-            TRUSTPULSE_CELERY_BROKER=f"redis://127.0.0.1:{redis_port}/0",
-            TRUSTPULSE_CELERY_BACKEND=f"redis://127.0.0.1:{redis_port}/1",
-        )
-        # this process reads the same instance (Postgres) and the same bucket, with a scratch dir of its own
-        os.environ.update(env, TRUSTPULSE_SCRATCH=str(hosts / "check"))
-
-        def host_env(name: str) -> dict[str, str]:
-            """The environment of one Dagster process: a local scratch dir of its own, as on its own machine."""
-            return dict(env, TRUSTPULSE_SCRATCH=str(hosts / name))
+        env = start_services(procs, pg_folder, work, base_env)
+        dist_root = prepare_bucket_and_instance(work)
+        start_workers(procs, env, work)
+        start_daemon(procs, env, work)
 
         import dagster as dg
 
-        from trustpulse.storage import data_path, write_bytes_atomic
-
-        dist_root = data_path(data_url)
-        write_bytes_atomic((dumps / "brands.yaml").read_bytes(), dist_root / "brands.yaml")
-
-        # Dagster's tables, created once before the processes start: each process creates missing tables on
-        # its first connection, and two doing it at once fail ('type "run_tags" already exists')
-        with dg.DagsterInstance.get():
-            pass
-        worker_procs = [
-            procs.start(
-                name,
-                [
-                    sys.executable,
-                    "-m",
-                    "dagster_celery.cli",
-                    "worker",
-                    "start",
-                    "-A",
-                    "dagster_celery.app",
-                    "-y",
-                    str(HERE / "celery.yaml"),
-                    "-n",
-                    name,
-                    "-l",
-                    "INFO",
-                ],
-                env=host_env(name),
-                cwd=REPO,
-            )
-            for name in WORKERS
-        ]
-        from celery import Celery
-
-        app = Celery(
-            "trustpulse-check", broker=env["TRUSTPULSE_CELERY_BROKER"], backend=env["TRUSTPULSE_CELERY_BACKEND"]
-        )
-
-        def workers_up() -> bool:
-            for name, process in zip(WORKERS, worker_procs, strict=True):
-                if process.poll() is not None:
-                    raise Failed(f"celery worker {name} exited with code {process.returncode}: see its log")
-            return len(app.control.ping(timeout=1.0)) >= len(WORKERS)
-
-        wait_for(f"{len(WORKERS)} celery workers", workers_up, 90)
-        say(f"celery workers up: {', '.join(sorted(n for r in app.control.ping(timeout=1.0) for n in r))}")
-
-        procs.start(
-            "dagster-daemon",  # its run workers (`dagster api execute_run`) inherit its environment
-            [sys.executable, "-m", "dagster._daemon", "run", "-w", str(REPO / "workspace.yaml")],
-            env=host_env("dagster-daemon"),
-            cwd=REPO,
-        )
         with dg.DagsterInstance.get() as instance:
-            # land the dumps once the landing sensor is running: they must be new to it, as in production
-            if not wait_for_sensor_tick(instance, "landing_sensor", 120):
-                say("  (no landing_sensor tick after 120 s: landing the dumps anyway)")
-            for dump in sorted((dumps / "landing").iterdir()):
-                write_bytes_atomic(dump.read_bytes(), dist_root / "landing" / dump.name)
-            started = time.time()
-            say(
-                f"dagster daemon running; {len(dump_keys)} dumps uploaded to {data_url}/landing: the landing sensor "
-                "ingests them, automation publishes ..."
-            )
+            runs, started = land_dumps_and_wait(instance, procs, work, dist_root, dump_keys, args.timeout, args.settle)
+            observed = read_runs(instance, runs, started)
 
-            runs, _ = wait_for_publish(instance, dump_keys, args.timeout, args.settle, procs)
-            workers = step_workers(instance, runs)
-            times = step_times(instance, runs)
-            timeline = run_timeline(instance, runs, started, times)
-        distributed_seconds = max(t["started"] + t["seconds"] for t in timeline)
-
-        not_celery = sorted({step for (run_id, step) in times if (run_id, step) not in workers})
-        used = sorted(set(workers.values()))
-        workers_of: dict[str, Counter] = defaultdict(Counter)
-        distributed_steps: dict[str, list[float]] = defaultdict(list)
-        for (run_id, step), seconds in times.items():
-            distributed_steps[step].append(seconds)
-            workers_of[step][workers.get((run_id, step), "?")] += 1
-
-        say("per step (summed over runs/partitions):")
-        single_steps = single_process_steps(single_data / "dagster_home")
-        print_steps(single_steps, distributed_steps, workers_of)
-        say(f"single process: {single_seconds:.1f} s (trustpulse run, landing -> report)")
-        say("runs (seconds after the dumps were uploaded):")
-        for t in timeline:
-            say(
-                f"  {t['run']} {t['job']:<12} {t['what']:<30} queued {t['queued']:6.1f}  started {t['started']:6.1f}"
-                f"  ran {t['seconds']:5.1f} (steps {t['steps']:5.1f})"
-            )
-        say(
-            f"distributed: {distributed_seconds:.1f} s from landing (upload) to published report; "
-            f"{distributed_seconds - timeline[0]['started']:.1f} s from the first run's start"
-        )
-        (work / "timings.json").write_text(
-            json.dumps(
-                {
-                    "single_process_seconds": single_seconds,
-                    "distributed_seconds": distributed_seconds,
-                    "runs": timeline,
-                    "steps": {"single": single_steps, "distributed": distributed_steps},
-                    "workers": {k: dict(v) for k, v in workers_of.items()},
-                },
-                indent=2,
-            )
-        )
-        say(f"steps per worker: {dict(Counter(w.split('@')[0] for w in workers.values()))}")
-
-        single_tables, dist_tables = digests(single_data), digests(dist_root)
-        for name in (*WORKERS, "dagster-daemon", "check"):
-            say(f"  local disk of {name}: {host_scratch(hosts / name)}")
-        (work / "digests.json").write_text(json.dumps({"single": single_tables, "distributed": dist_tables}, indent=2))
-        differ = sorted(t for t in set(single_tables) | set(dist_tables) if single_tables.get(t) != dist_tables.get(t))
-        problems = []
-        if not_celery:
-            problems.append(f"steps not run by a Celery worker: {not_celery}")
-        if len(used) < len(WORKERS):
-            problems.append(f"steps ran on {len(used)} worker(s), expected {len(WORKERS)}")
-        if differ:
-            problems.append(f"tables differ from single-process: {differ}")
-        if not single_tables:
-            problems.append("no warehouse tables")
-        local_only = [n for n in ("warehouse.duckdb", "dagster_home", "cache") if (dist_root / n).exists()]
-        if local_only:
-            problems.append(f"local-only files in the bucket: {local_only}")
-        if not (dist_root / "reports" / "latest.html").exists():
-            problems.append("no reports/latest.html in the bucket")
-        for line in problems:
-            say(f"  problem: {line}")
-        ok = not problems
-        identical = len(single_tables) - len(differ)
-        summary = (
-            f"distributed: {len(runs)} runs, steps on {len(used)} workers, {identical} tables identical to "
-            f"single-process" + ("" if ok else f" ({len(differ)} differ)")
-        )
+        write_timings(work, single_seconds, observed)
+        single_tables, differ = compare_tables(work, dist_root)
+        ok, summary = verdict(observed, single_tables, differ, dist_root)
     except Failed as exc:
         summary = f"distributed: FAILED: {exc}"
     except KeyboardInterrupt:
@@ -749,9 +865,9 @@ def main(argv: list[str] | None = None) -> int:
             say(f"had to kill: {', '.join(killed)}")
         shutil.rmtree(pg_folder, ignore_errors=True)
         if args.keep or args.work or not ok:
-            say(f"work folder kept: {work} (logs in {logs})")
+            say(f"work folder kept: {work.root} (logs in {work.logs})")
         else:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(work.root, ignore_errors=True)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     say(summary)
     return 0 if ok else 1
