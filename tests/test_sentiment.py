@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 from tests.conftest import save_tiny_classifier  # noqa: E402
 from trustpulse.sentiment.cache import SentimentCache, cache_key, score_with_cache  # noqa: E402
 from trustpulse.sentiment.model import (  # noqa: E402
-    DEFAULT_ADAPTER_DIR,
+    DEFAULT_CLASSIFIER_DIR,
     LABELS,
     ModelIntegrityError,
     ModelLoadError,
@@ -69,14 +69,14 @@ def test_corrupted_base_is_rejected(tmp_path: Path) -> None:
         verify_base(bad)
 
 
-def test_the_adapter_ships_inside_the_package() -> None:
-    """The default model's adapter is package data (an installed trustpulse needs no repository checkout)."""
+def test_the_classifier_ships_inside_the_package() -> None:
+    """The default model's weights are package data (an installed trustpulse needs no repository checkout)."""
     import trustpulse
 
     package_dir = Path(trustpulse.__file__).parent
-    assert DEFAULT_ADAPTER_DIR.is_relative_to(package_dir)
-    for name in ("adapter_model.safetensors", "adapter_config.json", "training.json", "MODEL_CARD.md"):
-        assert (DEFAULT_ADAPTER_DIR / name).is_file(), name
+    assert DEFAULT_CLASSIFIER_DIR.is_relative_to(package_dir)
+    for name in ("classifier.safetensors", "classifier.json", "training.json", "MODEL_CARD.md"):
+        assert (DEFAULT_CLASSIFIER_DIR / name).is_file(), name
 
 
 def test_default_model_scores() -> None:
@@ -267,24 +267,98 @@ def _write_tiny_training_data(directory: Path) -> list[str]:
     ]
 
 
-def test_training_smoke_run_writes_a_loadable_adapter(tmp_path: Path) -> None:
-    """`python -m trustpulse.sentiment.train --limit` end to end (a few steps): adapter, config and training.json,
-    and the adapter loads as a model of our kind."""
-    out = tmp_path / "adapter"
-    args = [*_write_tiny_training_data(tmp_path), "--out", str(out), "--limit", "48", "--epochs", "1"]
-    args += ["--batch-size", "16", "--evals", "2", "--threads", "1", "--holdout", "0.2"]
+def test_training_smoke_run_writes_loadable_students(tmp_path: Path) -> None:
+    """`python -m trustpulse.sentiment.train --limit` end to end on a tiny set (a few steps per stage): teachers,
+    the 6-layer student, the small students and the selection; each saved student loads as a model of our kind
+    and the selected one is the best on the holdout."""
+    out = tmp_path / "run"
+    args = [*_write_tiny_training_data(tmp_path), "--airline", "", "--vader", "", "--out", str(out)]
+    args += ["--limit", "48", "--folds", "2", "--teacher-epochs", "1", "--student-epochs", "1"]
+    args += ["--compress-layers", "3", "2", "--compress-alphas", "0.9", "0.5", "--compress-epochs", "1"]
+    args += ["--batch-size", "16", "--evals", "2", "--threads", "1", "--device", "cpu"]
     done = subprocess.run(
-        [sys.executable, "-m", "trustpulse.sentiment.train", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "trustpulse.sentiment.train", *args], capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    written = sorted(p.name for p in out.iterdir())
-    assert written == ["adapter_config.json", "adapter_model.safetensors", "training.json"]
-    report = json.loads((out / "training.json").read_text())
-    assert report["data"]["train"]["examples"] == 48
-    assert report["data"]["train"]["used_for_training"] + report["data"]["train"]["holdout"] == 48
-    assert report["steps"] == report["planned_steps"] == 3 and not report["time_limited"]
-    assert [h["step"] for h in report["history"]] == [2, 3]
-    assert "out" not in report["hyperparameters"] and report["hyperparameters"]["limit"] == 48
-    model = SentimentModel.load(str(out), runtime="torch-fp32", num_threads=1)
-    assert model.model_id.startswith("trustpulse-minilm-sentiment@")
-    assert model.score_texts(["I love it", "I hate it"]).columns == COLUMNS
+    summary = json.loads((out / "summary.json").read_text())
+    # 48 SemEval-format rows: 5 % of each class (at least one) held out -> 3, the rest trained on.
+    assert summary["data"]["counts"] == {"semeval": 48} and summary["data"]["holdout"] == 3
+    assert summary["data"]["train"] == 45 and summary["data"]["airline_holdout"] == 0
+    assert [t["name"] for t in summary["teachers"]] == ["teacher0", "teacher1"]
+    assert [s["name"] for s in summary["distilled"]] == ["student6"]
+    assert [s["name"] for s in summary["compressed"]] == ["student3", "student2"]
+    # 45 rows, batches of 16 -> 3 steps per epoch; 2 evaluations per member.
+    assert [h["step"] for h in summary["compressed"][0]["history"]] == [1, 3]
+    best = max(summary["compressed"], key=lambda s: s["holdout"]["macro_recall"])
+    assert summary["selected"] == best["name"]
+    assert sorted(p.name for p in (out / "selected").iterdir()) == [
+        "classifier.json",
+        "classifier.safetensors",
+        "training.json",
+    ]
+    for name, layers in (("student3", [0, 2, 5]), ("student2", [0, 5])):
+        config = json.loads((out / name / "classifier.json").read_text())
+        assert config["base_layers"] == layers
+        model = SentimentModel.load(str(out / name), runtime="torch-fp32", num_threads=1)
+        assert model.model.config.num_hidden_layers == len(layers)
+        assert model.model_id.startswith("trustpulse-minilm-sentiment@")
+        assert model.score_texts(["I love it", "I hate it"]).columns == COLUMNS
+
+
+# ------------------------------------------------------------------------------ checkpoints
+def test_students_start_from_evenly_spaced_base_layers() -> None:
+    from trustpulse.sentiment.checkpoint import evenly_spaced_layers
+
+    assert evenly_spaced_layers(6) == [0, 1, 2, 3, 4, 5]
+    assert evenly_spaced_layers(4) == [0, 2, 3, 5]  # 0, 5/3, 10/3, 5 rounded
+    assert evenly_spaced_layers(3) == [0, 2, 5]  # 2.5 rounds down
+    assert evenly_spaced_layers(2) == [0, 5]
+    assert evenly_spaced_layers(1) == [5]
+    with pytest.raises(ValueError):
+        evenly_spaced_layers(7)
+
+
+def test_checkpoint_round_trip_keeps_every_trained_tensor_and_the_base_word_embeddings(tmp_path: Path) -> None:
+    """A checkpoint holds every tensor but the word embeddings (fp16); loading restores them (fp16-rounded) and
+    takes the word embeddings from the base unchanged; exported as a base it gives the same classifier again."""
+    from safetensors.torch import load_file
+
+    from trustpulse.sentiment.checkpoint import (
+        WORD_EMBEDDINGS,
+        build_classifier,
+        export_as_base,
+        load_classifier,
+        save_classifier,
+    )
+
+    base = base_model_dir()
+    model = build_classifier(base, [1, 4])
+    # The encoder's layer 1 is the base's layer 4.
+    base_state = load_file(str(base / "model.safetensors"))
+    assert torch.equal(
+        model.bert.encoder.layer[1].attention.self.query.weight,
+        base_state["encoder.layer.4.attention.self.query.weight"],
+    )
+    generator = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name != WORD_EMBEDDINGS:
+                p.add_(0.01 * torch.randn(p.shape, generator=generator))
+    save_classifier(model, tmp_path / "ck", [1, 4], {"note": "test"})
+    saved = load_file(str(tmp_path / "ck" / "classifier.safetensors"))
+    assert WORD_EMBEDDINGS not in saved and all(v.dtype == torch.float16 for v in saved.values())
+    assert json.loads((tmp_path / "ck" / "classifier.json").read_text())["note"] == "test"
+
+    loaded = load_classifier(tmp_path / "ck", base)
+    expected = model.state_dict()
+    for name, tensor in loaded.state_dict().items():
+        if name == WORD_EMBEDDINGS:
+            assert torch.equal(tensor, base_state["embeddings.word_embeddings.weight"])
+        elif tensor.is_floating_point():
+            assert torch.equal(tensor, expected[name].half().float()), name
+
+    exported = export_as_base(tmp_path / "ck", base, tmp_path / "as-base")
+    again = build_classifier(exported, [0, 1]).eval()
+    ids = torch.tensor([[101, 2023, 2003, 1037, 3231, 102]])
+    with torch.no_grad():
+        np.testing.assert_allclose(again(input_ids=ids).logits.numpy(), loaded(input_ids=ids).logits.numpy(), atol=2e-3)

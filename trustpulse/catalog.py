@@ -67,7 +67,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "p_neutral": "Probability of neutral sentiment.",
     "p_positive": "Probability of positive sentiment.",
     "score": "p_positive - p_negative, from -1 to 1.",
-    "model_id": "The sentiment model (and adapter version) that scored the text.",
+    "model_id": "The sentiment model (and classifier version) that scored the text.",
     "scored": "The model read the mention (false: its language is not one the model reads).",
     "not_scored_reason": "Why the mention has no sentiment (e.g. 'language'); null when scored.",
     # topics

