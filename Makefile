@@ -29,9 +29,8 @@ test: install
 ui: install  ## Dagster UI on the same data root and the same persistent DAGSTER_HOME
 	HF_HUB_OFFLINE=1 $(BIN)/trustpulse ui --data $(DATA)
 
-bench: install  ## speed/memory/quality benchmarks -> bench/results/*.json (reads ../shared/data; 1M mentions: 25+ min)
+bench: install  ## speed/memory/quality benchmarks -> bench/results/*.json (reads ../shared/data; 1M mentions: 25+ min; sentiment_bench also runs long_comments_bench)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/sentiment_bench.py
-	HF_HUB_OFFLINE=1 $(BIN)/python bench/long_comments_bench.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/topics_bench.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/needs_answer_bench.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/scale_bench.py --sizes 100000 --incremental --out bench/results/scale.json

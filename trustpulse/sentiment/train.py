@@ -50,7 +50,7 @@ from trustpulse.sentiment.checkpoint import (
     export_as_base,
     save_classifier,
 )
-from trustpulse.sentiment.windows import model_input_text
+from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts
 
 DATA = Path("../shared/data")
 TRAIN_MAX_TOKENS = 128
@@ -59,6 +59,7 @@ VADER_FILES = ("tweets_GroundTruth.txt", "amazonReviewSnippets_GroundTruth.txt")
 HOLDOUT_FRACTION = 0.05
 AIRLINE_HOLDOUT_FRACTION = 0.10
 TEACHER_LABEL_SMOOTHING = 0.1
+LONG_FORM_HOLDOUT_FRACTION = 0.15
 
 
 # ---------------------------------------------------------------------------------------------------- data
@@ -109,6 +110,30 @@ def read_vader(directory: Path) -> tuple[list[str], list[int]]:
             texts.append(parts[2])
             labels.append(0 if rating <= -VADER_NEUTRAL_BAND else 2 if rating >= VADER_NEUTRAL_BAND else 1)
     return texts, labels
+
+
+def read_long_form(paths: list[Path]) -> tuple[list[str], list[int]]:
+    """Labelled long comments: tab-separated files with ``text`` (line breaks written as ``\\n``) and ``label``."""
+    import csv
+
+    texts: list[str] = []
+    labels: list[int] = []
+    for path in paths:
+        with open(path, encoding="utf-8", newline="") as f:
+            for n, row in enumerate(csv.DictReader(f, delimiter="\t"), start=2):
+                if row.get("label") not in LABELS:
+                    raise ValueError(f"{path}:{n}: label {row.get('label')!r} is not one of {LABELS}")
+                texts.append(row["text"].replace("\\n", "\n"))
+                labels.append(LABELS.index(row["label"]))
+    return texts, labels
+
+
+def window_ids(tokenizer: Any, text: str) -> list[list[int]]:
+    """A text's model inputs as inference makes them: sentence windows of at most ``TRAIN_MAX_TOKENS`` tokens."""
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    starts = [start for start, _ in enc["offset_mapping"]]
+    windows = make_windows(enc["input_ids"], starts, sentence_starts(text), TRAIN_MAX_TOKENS - 2)
+    return [[tokenizer.cls_token_id, *w, tokenizer.sep_token_id] for w in windows]
 
 
 def fetch_vader(dest: Path) -> Path:
@@ -215,20 +240,48 @@ def prepare_data(args: argparse.Namespace, tokenizer: Any) -> dict[str, Any]:
     def encode(batch: list[str]) -> list[list[int]]:
         return tokenizer(batch, truncation=True, max_length=TRAIN_MAX_TOKENS)["input_ids"]
 
+    ids = encode(texts)
+    longform_holdout = None
+    if args.long_form:
+        lf_texts, lf_y = read_long_form(args.long_form)
+        if args.limit:
+            lf_texts, lf_y = lf_texts[: args.limit], lf_y[: args.limit]
+        lf_y_arr = np.array(lf_y, dtype=np.int64)
+        held = set(stratified_split(lf_y_arr, LONG_FORM_HOLDOUT_FRACTION, rng)[1])
+        rows, owner, weight, train_rows = [], [], [], []
+        for k, text in enumerate(lf_texts):
+            for window in window_ids(tokenizer, model_input_text(text)):
+                (rows if k in held else train_rows).append(len(ids))
+                if k in held:
+                    owner.append(sorted(held).index(k))
+                    weight.append(len(window) - 2)
+                ids.append(window)
+                y_arr = np.append(y_arr, lf_y[k])
+                source.append("longform")
+        train = np.concatenate([train, np.repeat(np.array(train_rows, dtype=np.int64), args.long_form_repeat)])
+        longform_holdout = {
+            "rows": np.array(rows, dtype=np.int64),
+            "owner": np.array(owner, dtype=np.int64),
+            "weight": np.array(weight, dtype=np.float64),
+            "y": lf_y_arr[sorted(held)],
+            "texts": len(lf_texts),
+        }
     if args.limit:
         dev_texts, dev_y = dev_texts[: args.limit], dev_y[: args.limit]
     return {
-        "ids": encode(texts),
+        "ids": ids,
         "y": y_arr,
         "source": source,
         "train": train,
+        "longform_holdout": longform_holdout,
         "holdout": holdout,
         "airline_holdout": airline_holdout,
         "dev_ids": encode([model_input_text(t) for t in dev_texts]),
         "dev_y": np.array(dev_y, dtype=np.int64),
         "pad_id": int(tokenizer.pad_token_id),
         "dropped_as_dev": dropped_as_dev,
-        "counts": {name: int((src == name).sum()) for name, _, _ in sources},
+        "counts": {name: int((src == name).sum()) for name, _, _ in sources}
+        | ({"longform_texts": longform_holdout["texts"]} if longform_holdout else {}),
     }
 
 
@@ -238,14 +291,34 @@ def macro_recall(y_true: np.ndarray, y_pred: np.ndarray, n: int = 3) -> tuple[fl
     return float(np.mean(rec)), rec
 
 
-def calibrate_bias(logits: np.ndarray, y: np.ndarray, span: float = 1.5, step: float = 0.05) -> np.ndarray:
-    """Grid-search additive logit biases (neutral fixed at 0) maximising macro recall."""
+def pooled_log_probs(window_logits: np.ndarray, group: dict[str, Any], bias: np.ndarray | None = None) -> np.ndarray:
+    """Per text: the window probabilities averaged by window length (as inference pools them), as logs."""
+    shifted = window_logits if bias is None else window_logits + bias
+    probs = pool_windows(softmax(shifted), group["owner"], group["weight"], len(group["y"]))
+    return np.log(np.clip(probs, 1e-12, None))
+
+
+def selection_score(
+    holdout_logits: np.ndarray, longform_logits: np.ndarray | None, data: dict[str, Any], bias: np.ndarray | None = None
+) -> float:
+    """What checkpoints, biases and the final model are chosen by: holdout macro recall, averaged with the long-form
+    holdout's (pooled per text) when there is long-form data."""
+    shift = np.zeros(3) if bias is None else bias
+    score = macro_recall(data["y"][data["holdout"]], (holdout_logits + shift).argmax(1))[0]
+    group = data.get("longform_holdout")
+    if group is not None and longform_logits is not None and len(group["y"]):
+        score = (score + macro_recall(group["y"], pooled_log_probs(longform_logits, group, bias).argmax(1))[0]) / 2
+    return score
+
+
+def calibrate_bias(objective: Any, span: float = 1.5, step: float = 0.05) -> np.ndarray:
+    """Grid-search additive logit biases (neutral fixed at 0) maximising ``objective(bias)``."""
     grid = np.arange(-span, span + 1e-9, step)
-    best = (macro_recall(y, logits.argmax(1))[0], np.zeros(3))
+    best = (objective(np.zeros(3)), np.zeros(3))
     for bn in grid:
         for bp in grid:
             b = np.array([bn, 0.0, bp])
-            score = macro_recall(y, (logits + b).argmax(1))[0]
+            score = objective(b)
             # Prefer the smaller correction on ties (less overfitting to the held-out split).
             smaller = np.abs(b).sum() < np.abs(best[1]).sum()
             if score > best[0] + 1e-9 or (abs(score - best[0]) <= 1e-9 and smaller):
@@ -335,7 +408,8 @@ def train_member(spec: dict[str, Any], data: dict[str, Any], base_dir: Path, dev
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
     )
     hold_ids = [data["ids"][i] for i in data["holdout"]]
-    hold_y = data["y"][data["holdout"]]
+    group = data.get("longform_holdout")
+    longform_ids = [data["ids"][i] for i in group["rows"]] if group is not None else []
     best: dict[str, Any] = {"score": -1.0}
     history: list[dict[str, Any]] = []
     step = 0
@@ -353,9 +427,10 @@ def train_member(spec: dict[str, Any], data: dict[str, Any], base_dir: Path, dev
             step += 1
             if step in evals:
                 hold = predict_logits(model, hold_ids, data["pad_id"], device)
-                score = macro_recall(hold_y, hold.argmax(1))[0]
-                history.append({"step": step, "loss": round(loss.item(), 4), "holdout_macro_recall": round(score, 4)})
-                print(f"[{spec['name']}] step {step}/{total} holdout macro-recall {score:.4f}", flush=True)
+                longform = predict_logits(model, longform_ids, data["pad_id"], device) if longform_ids else None
+                score = selection_score(hold, longform, data)
+                history.append({"step": step, "loss": round(loss.item(), 4), "selection_score": round(score, 4)})
+                print(f"[{spec['name']}] step {step}/{total} selection score {score:.4f}", flush=True)
                 if score > best["score"]:
                     best = {
                         "score": score,
@@ -376,19 +451,21 @@ def train_member(spec: dict[str, Any], data: dict[str, Any], base_dir: Path, dev
         "history": history,
         "holdout": logits_of(data["holdout"]),
         "airline_holdout": logits_of(data["airline_holdout"]),
+        "longform_holdout": logits_of(group["rows"]) if group is not None else None,
         "dev": predict_logits(model, data["dev_ids"], data["pad_id"], device),
         "predicted": logits_of(spec.get("predict_rows", [])),
         "minutes": round((time.time() - t0) / 60, 2),
     }
     if spec.get("save"):
-        bias = calibrate_bias(result["holdout"], hold_y)
+        bias = calibrate_bias(lambda b: selection_score(result["holdout"], result["longform_holdout"], data, b))
         with torch.no_grad():
             model.classifier.bias += torch.as_tensor(
                 bias, dtype=model.classifier.bias.dtype, device=model.classifier.bias.device
             )
         result["calibration_bias"] = bias.tolist()
-        for key in ("holdout", "airline_holdout", "dev"):
-            result[key] = result[key] + bias.astype(np.float32)
+        for key in ("holdout", "airline_holdout", "longform_holdout", "dev"):
+            if result[key] is not None:
+                result[key] = result[key] + bias.astype(np.float32)
         out = Path(spec["out"])
         save_classifier(model, out, spec["layers"], {"calibration_bias": bias.tolist()})
         result["saved"] = str(out)
@@ -461,6 +538,7 @@ def student_specs(
     if len(alphas) != len(layers):
         raise SystemExit(f"{len(layers)} student sizes but {len(alphas)} alphas: give one alpha per student")
     distinct = len(set(layers)) == len(layers)
+    is_long_form = np.array([data["source"][i] == "longform" for i in train], dtype=bool)
     for k, (n, alpha) in enumerate(zip(layers, alphas, strict=True)):
         name = f"student{n}" if distinct else f"student{n}-a{round(alpha * 100)}"
         specs.append(
@@ -469,7 +547,7 @@ def student_specs(
                 "name": name,
                 "layers": evenly_spaced_layers(n),
                 "rows": train,
-                "targets": (alpha * soft[train] + (1 - alpha) * hard).astype(np.float32),
+                "targets": mixed_targets(soft[train], hard, alpha, is_long_form),
                 "epochs": epochs,
                 "seed": args.seed + 300 + 10 * k + n,
                 "save": True,
@@ -477,6 +555,14 @@ def student_specs(
             }
         )
     return specs
+
+
+def mixed_targets(soft: np.ndarray, hard: np.ndarray, alpha: float, hard_only: np.ndarray) -> np.ndarray:
+    """``alpha * soft + (1 - alpha) * hard``, but the hard label alone where ``hard_only`` (long-form rows: the
+    teacher learnt from tweets, the labels were made for these texts)."""
+    mixed = alpha * soft + (1 - alpha) * hard
+    mixed[hard_only] = hard[hard_only]
+    return mixed.astype(np.float32)
 
 
 def distillation_targets(teacher_base: Path, data: dict[str, Any], device: str) -> np.ndarray:
@@ -532,11 +618,17 @@ def member_main(spec_file: Path, args: argparse.Namespace) -> int:
 
 
 def report(name: str, result: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    group = data.get("longform_holdout")
+    longform = result.get("longform_holdout")
     return {
         "name": name,
+        "selection_score": round(selection_score(result["holdout"], longform, data), 4),
         "holdout": scores(result["holdout"], data["y"][data["holdout"]]),
         "airline_holdout": scores(result["airline_holdout"], data["y"][data["airline_holdout"]])
         if len(data["airline_holdout"])
+        else None,
+        "longform_holdout": scores(pooled_log_probs(longform, group), group["y"])
+        if group is not None and longform is not None
         else None,
         "dev_report_only": scores(result["dev"], data["dev_y"]),
         **{k: result[k] for k in ("best_step", "steps", "history", "minutes") if k in result},
@@ -569,6 +661,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--parallel", type=int, default=1, help="members trained at once")
     p.add_argument("--threads", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     p.add_argument("--plain-reference", action="store_true", help="also train a plain 6-layer fine-tune (reported)")
+    p.add_argument(
+        "--long-form",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="labelled long comments (tsv: text, label); 15 %% held out, the rest windowed as inference does",
+    )
+    p.add_argument("--long-form-repeat", type=int, default=4, help="times each long-form window is trained on")
     p.add_argument("--limit", type=int, default=0, help="smoke run: at most N texts per source")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument(
@@ -584,6 +684,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.airline = None
     args.vader = Path(args.vader) if args.vader not in {"", "auto"} else args.vader or None
     return args
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -621,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
             "holdout": len(data["holdout"]),
             "airline_holdout": len(data["airline_holdout"]),
         },
-        "hyperparameters": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "member"},
+        "hyperparameters": {k: _jsonable(v) for k, v in vars(args).items() if k != "member"},
         "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else args.device,
         "torch": torch.__version__,
         "command": "python -m trustpulse.sentiment.train " + " ".join(sys.argv[1:] if argv is None else argv),
@@ -643,8 +751,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     summary["compressed"] = [report(r["name"], r, data) for r in compressed]
     summary["total_minutes"] = round((time.time() - t0) / 60, 2)
-    # The pre-registered choice: the best holdout macro recall (the dev split is never looked at).
-    chosen = max(compressed, key=lambda r: macro_recall(data["y"][data["holdout"]], r["holdout"].argmax(1))[0])
+    # The pre-registered choice: the best selection score on the holdouts (the dev split is never looked at).
+    chosen = max(compressed, key=lambda r: selection_score(r["holdout"], r["longform_holdout"], data))
     summary["selected"] = chosen["name"]
     for r in compressed:
         (Path(r["saved"]) / "training.json").write_text(json.dumps({**summary, "this": r["name"]}, indent=2) + "\n")
@@ -652,7 +760,9 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     for entry in [*summary.get("teachers", []), *summary.get("distilled", []), *summary["compressed"]]:
         print(
-            f"{entry['name']:>16}: holdout {entry['holdout']['macro_recall']:.4f} "
+            f"{entry['name']:>16}: selection {entry['selection_score']:.4f} "
+            f"holdout {entry['holdout']['macro_recall']:.4f} "
+            f"long-form {entry['longform_holdout']['macro_recall'] if entry['longform_holdout'] else '-'} "
             f"dev {entry['dev_report_only']['macro_recall']:.4f} {entry['dev_report_only']['recall']}",
             flush=True,
         )
@@ -667,7 +777,8 @@ def distill_six_layers(args: argparse.Namespace, data: dict[str, Any], work: Pat
     for spec, result in zip(teacher_specs(args, data), teachers, strict=True):
         soft[spec["predict_rows"]] = softmax(result["predicted"])
     ensemble = {
-        k: np.log(np.mean([softmax(r[k]) for r in teachers], axis=0)) for k in ("holdout", "airline_holdout", "dev")
+        k: np.log(np.mean([softmax(r[k]) for r in teachers], axis=0)) if teachers[0][k] is not None else None
+        for k in ("holdout", "airline_holdout", "longform_holdout", "dev")
     }
     summary["teachers"] = [report(r["name"], r, data) for r in teachers]
     summary["teacher_ensemble"] = report("teacher_ensemble", ensemble, data)
