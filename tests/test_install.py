@@ -1,5 +1,5 @@
 """A regular (non-editable) install runs the pipeline away from the repository: everything it reads at run time
-(the sentiment adapter, the report notebook, the default brand books) ships inside the packages.
+(the sentiment classifier, the report notebook, the default brand books) ships inside the packages.
 
 No network: the fresh venv borrows the running environment's dependencies through a `.pth` line naming its
 site-packages (a plain path line, so the editable-install hook `.pth` there is not run and the checkout is not

@@ -268,11 +268,18 @@ def _write_tiny_training_data(directory: Path) -> list[str]:
 
 
 def test_training_smoke_run_writes_loadable_students(tmp_path: Path) -> None:
-    """`python -m trustpulse.sentiment.train --limit` end to end on a tiny set (a few steps per stage): teachers,
-    the 6-layer student, the small students and the selection; each saved student loads as a model of our kind
-    and the selected one is the best on the holdout."""
+    """`python -m trustpulse.sentiment.train --limit` end to end on a tiny set (a few steps per stage): teachers and
+    the 6-layer student on the short texts only, the small students with the long comments too, the selection;
+    each saved student loads as a model of our kind and the selected one has the best selection score."""
     out = tmp_path / "run"
+    long_form = tmp_path / "long.tsv"
+    words = {"negative": "awful hate broken", "neutral": "store monday opens", "positive": "love great amazing"}
+    rows = [
+        f"lf{i}\t{words[label]} and a few more words here, number {i}.\t{label}" for i in range(7) for label in LABELS
+    ]
+    long_form.write_text("id\ttext\tlabel\n" + "\n".join(rows) + "\n", encoding="utf-8")
     args = [*_write_tiny_training_data(tmp_path), "--airline", "", "--vader", "", "--out", str(out)]
+    args += ["--long-form", str(long_form), "--long-form-repeat", "16"]
     args += ["--limit", "48", "--folds", "2", "--teacher-epochs", "1", "--student-epochs", "1"]
     args += ["--compress-layers", "3", "2", "--compress-alphas", "0.9", "0.5", "--compress-epochs", "1"]
     args += ["--batch-size", "16", "--evals", "2", "--threads", "1", "--device", "cpu"]
@@ -281,21 +288,22 @@ def test_training_smoke_run_writes_loadable_students(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
-    # 48 SemEval-format rows: 5 % of each class (at least one) held out -> 3, the rest trained on.
-    assert summary["data"]["counts"] == {"semeval": 48} and summary["data"]["holdout"] == 3
-    assert summary["data"]["train"] == 45 and summary["data"]["airline_holdout"] == 0
+    # 48 SemEval-format rows: 5 % of each class (at least one) held out -> 3, 45 trained on. 21 long comments:
+    # 15 % of each class (one of 7) held out -> 3; the other 18 are one window each, repeated 16 times.
+    assert summary["data"]["counts"] == {"semeval": 48, "longform_texts": 21}
+    assert summary["data"]["holdout"] == 3 and summary["data"]["train"] == 45 + 18 * 16
     assert [t["name"] for t in summary["teachers"]] == ["teacher0", "teacher1"]
     assert [s["name"] for s in summary["distilled"]] == ["student6"]
     assert [s["name"] for s in summary["compressed"]] == ["student3", "student2"]
-    # 45 rows, batches of 16 -> 3 steps per epoch; 2 evaluations per member.
-    assert [h["step"] for h in summary["compressed"][0]["history"]] == [1, 3]
-    best = max(summary["compressed"], key=lambda s: s["holdout"]["macro_recall"])
+    assert all(t["longform_holdout"] is None for t in [*summary["teachers"], *summary["distilled"]])
+    assert all(s["longform_holdout"] is not None for s in summary["compressed"])
+    # the 6-layer student trained on the 45 short rows (3 steps of 16), a small student on 333 rows (21 steps)
+    assert [h["step"] for h in summary["distilled"][0]["history"]] == [1, 3]
+    assert [h["step"] for h in summary["compressed"][0]["history"]] == [10, 21]
+    best = max(summary["compressed"], key=lambda s: s["selection_score"])
     assert summary["selected"] == best["name"]
-    assert sorted(p.name for p in (out / "selected").iterdir()) == [
-        "classifier.json",
-        "classifier.safetensors",
-        "training.json",
-    ]
+    selected = sorted(p.name for p in (out / "selected").iterdir())
+    assert selected == ["classifier.json", "classifier.safetensors", "training.json"]
     for name, layers in (("student3", [0, 2, 5]), ("student2", [0, 5])):
         config = json.loads((out / name / "classifier.json").read_text())
         assert config["base_layers"] == layers
