@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 
 import polars as pl
 
@@ -55,8 +56,9 @@ def test_processes_creating_the_pseudonym_key_at_once_all_get_the_same_key(tmp_p
     """Two workers ingesting their first dumps at once must pseudonymise with one key: the key file is
     created once (hard link, never replaced) and every process reads the one that won."""
     monkeypatch.delenv("TRUSTPULSE_PSEUDONYM_KEY", raising=False)
-    with multiprocessing.get_context("spawn").Pool(6) as pool:
-        keys = pool.map(_key_of, [str(tmp_path)] * 12)
+    # A worker that dies raises BrokenProcessPool here (a multiprocessing.Pool would wait for it forever).
+    with ProcessPoolExecutor(max_workers=6, mp_context=multiprocessing.get_context("spawn")) as pool:
+        keys = list(pool.map(_key_of, [str(tmp_path)] * 12, timeout=300))
     assert len(set(keys)) == 1 and len(keys[0]) == 64
     assert (tmp_path / ".pseudonym_key").read_bytes() == keys[0]
     assert not list(tmp_path.glob(".*.tmp"))
