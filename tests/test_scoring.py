@@ -329,3 +329,21 @@ def test_canned_replies_repeats_anywhere_near_copies_within_the_window():
     # window 2 over distinct texts in order of first use: "help!" (7th distinct) is 7 away from the template
     # (0th) and "today" is 1 away from "help!"; the repeat of reply 0 counts whatever the distance
     assert canned_flags(texts, 90, window=2).tolist() == [0, 1, 0, 0, 0, 0, 0, 1, 1, 1]
+
+
+def test_a_neutral_mention_is_never_named_a_positive_or_negative_driver(acme):
+    """A mention the model labelled neutral, with a score a hair above or below zero, is not called a
+    "positive audience mention" (or a negative one) in the drivers: only the model's polar labels are."""
+    mentions, sentiment = hand_fixture()
+    # every labelled mention becomes neutral, half of them scored just above zero and half just below
+    ids = sentiment["mention_id"].to_list()
+    neutral = sentiment.with_columns(
+        label=pl.lit("neutral"), score=pl.Series([0.01 if i % 2 else -0.01 for i in range(len(ids))])
+    )
+    drivers = score_mentions(mentions, neutral, acme, ScoringConfig()).trust_drivers
+    assert drivers.filter(pl.col("component") == "ability").height == 0
+    # with the hand labels, the ability drivers are exactly the polar mentions
+    labelled = score_mentions(mentions, sentiment, acme, ScoringConfig()).trust_drivers
+    ability = labelled.filter(pl.col("component") == "ability").join(sentiment, on="mention_id")
+    assert set(ability.filter(pl.col("direction") == "+")["label"]) <= {"positive"}
+    assert set(ability.filter(pl.col("direction") == "-")["label"]) == {"negative"}

@@ -67,11 +67,13 @@ def _needs_with_text(scored: pl.DataFrame, needs: pl.DataFrame, grain: str) -> p
 
 def _ability_drivers(audience: pl.DataFrame, n: int) -> list[pl.DataFrame]:
     """Most negative and most positive audience mentions, each moving ability (0-100, 50 when neutral) by
-    50 * its sentiment score / the period's labelled mentions."""
+    50 * its sentiment score / the period's labelled mentions. Only mentions the model labelled negative or
+    positive are named as such: a neutral one (score +0.01, say) moves ability by next to nothing and would be
+    misdescribed as a "positive audience mention"."""
     impact = 50 * pl.col("score") / pl.col("n_period")
     return [
         _top(
-            audience.filter(pl.col("score") < 0),
+            audience.filter(pl.col("label") == "negative"),
             "ability",
             "-",
             why="negative audience mention",
@@ -81,7 +83,7 @@ def _ability_drivers(audience: pl.DataFrame, n: int) -> list[pl.DataFrame]:
             n=n,
         ),
         _top(
-            audience.filter(pl.col("score") > 0),
+            audience.filter(pl.col("label") == "positive"),
             "ability",
             "+",
             why="positive audience mention",
