@@ -23,7 +23,7 @@ import polars as pl
 
 from trustpulse.embeddings import BATCH_SIZE, quiet_model_loading
 from trustpulse.sentiment.checkpoint import CONFIG_FILE, LABELS, WEIGHTS_FILE, load_classifier
-from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts
+from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts, softmax
 from trustpulse.storage import file_sha256
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -370,11 +370,8 @@ class SentimentModel:
         probs = np.zeros((len(windows), self.label_matrix.shape[0]), dtype=np.float32)
         if self.runtime == RUNTIME_ONNX_INT8:
             for sel, ids, mask in self._padded_batches(windows, batch_size, progress):
-                logits = self.model.logits(ids, mask).astype(np.float64)
                 self.forward_calls += 1
-                logits -= logits.max(axis=1, keepdims=True)
-                e = np.exp(logits)
-                probs[sel] = e / e.sum(axis=1, keepdims=True)
+                probs[sel] = softmax(self.model.logits(ids, mask).astype(np.float64))
             return probs
         import torch
 

@@ -50,7 +50,7 @@ from trustpulse.sentiment.checkpoint import (
     export_as_base,
     save_classifier,
 )
-from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts
+from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts, softmax
 
 DATA = Path("../shared/data")
 LONG_FORM_TRAIN = Path(__file__).resolve().parents[2] / "bench" / "data" / "long_comments_train" / "comments.tsv"
@@ -481,11 +481,6 @@ def one_hot(y: np.ndarray, smoothing: float = 0.0) -> np.ndarray:
     return t
 
 
-def softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(1, keepdims=True))
-    return e / e.sum(1, keepdims=True)
-
-
 def common(args: argparse.Namespace) -> dict[str, Any]:
     return {"batch_size": args.batch_size, "lr": args.lr, "evals": args.evals}
 
@@ -784,9 +779,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def distill_six_layers(args: argparse.Namespace, data: dict[str, Any], work: Path, summary: dict[str, Any]) -> Path:
     """Stages 2-3: out-of-fold teachers, then the 6-layer student on their soft labels; return it as a base dir."""
-    teachers = run_members(teacher_specs(args, data), args, work)
+    specs = teacher_specs(args, data)
+    teachers = run_members(specs, args, work)
     soft = np.zeros((len(data["y"]), 3), dtype=np.float32)
-    for spec, result in zip(teacher_specs(args, data), teachers, strict=True):
+    for spec, result in zip(specs, teachers, strict=True):
         soft[spec["predict_rows"]] = softmax(result["predicted"])
     ensemble = {
         k: np.log(np.mean([softmax(r[k]) for r in teachers], axis=0)) if teachers[0][k] is not None else None
@@ -794,10 +790,10 @@ def distill_six_layers(args: argparse.Namespace, data: dict[str, Any], work: Pat
     }
     summary["teachers"] = [report(r["name"], r, data) for r in teachers]
     summary["teacher_ensemble"] = report("teacher_ensemble", ensemble, data)
-    specs = student_specs(
+    students = student_specs(
         args, data, soft, [6], [args.alpha], args.student_epochs, plain_reference=args.plain_reference, long_form=False
     )
-    distilled = run_members(specs, args, work)
+    distilled = run_members(students, args, work)
     summary["distilled"] = [report(r["name"], r, data) for r in distilled]
     six = next(r for r in distilled if r["name"] == "student6")
     return export_as_base(six["saved"], args.base, work / "distilled6-as-base")

@@ -105,6 +105,12 @@ def make_windows(
     return windows
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax (max-subtracted, in the input's float precision)."""
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def pool_windows(probs: np.ndarray, owner: Sequence[int], weights: Sequence[float], n_texts: int) -> np.ndarray:
     """Average window probabilities per text, weighted by window length in tokens.
 
