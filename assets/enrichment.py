@@ -7,6 +7,7 @@ The published `mention_sentiment` and `mention_topics` are assembled from per-du
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -71,15 +72,20 @@ def dump_sentiment(
         f"{key}: {result.labelled.height:,} mentions scored ({result.newly_scored:,} new texts through the model) "
         f"in {duration(time.perf_counter() - started)}"
     )
-    return dg.MaterializeResult(
-        metadata=table_metadata(
-            scored,
-            path,
-            **catalog_metadata(scored),
-            model_id=result.model_id,
-            newly_scored=result.newly_scored,
-            seconds=round(time.perf_counter() - started, 3),
-        )
+    return dg.MaterializeResult(metadata=sentiment_metadata(scored, path, result, started))
+
+
+def sentiment_metadata(table: pl.DataFrame, path: Path, result: Any, started: float, **extra: Any) -> dict[str, Any]:
+    """The metadata of a sentiment table (a dump's partition or the published table): the table, its catalog
+    entry, the model, how many texts went through it, ``extra``, and the seconds since ``started``."""
+    return table_metadata(
+        table,
+        path,
+        **catalog_metadata(table),
+        model_id=result.model_id,
+        newly_scored=result.newly_scored,
+        **extra,
+        seconds=round(time.perf_counter() - started, 3),
     )
 
 

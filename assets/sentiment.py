@@ -6,16 +6,15 @@ import time
 
 import dagster as dg
 
-from assets.catalog import catalog_metadata
 from assets.dataset import mention_dataset
 from assets.enrichment import (
     DUMP_SENTIMENT_ASSET,
     dump_sentiment,
     read_enrichment_partitions,
+    sentiment_metadata,
     write_enrichment_partitions,
 )
 from assets.inputs import read_input
-from assets.metadata import table_metadata
 from trustpulse.enrichment import published_dump_keys
 from trustpulse.progress import RateProgress, duration
 from trustpulse.sentiment.mentions import published_sentiment
@@ -55,17 +54,15 @@ def mention_sentiment(
         f"{duration(time.perf_counter() - started)}; net sentiment {net:+.3f}; table written: mention_sentiment"
     )
     return dg.MaterializeResult(
-        metadata=table_metadata(
+        metadata=sentiment_metadata(
             scored,
             path,
-            **catalog_metadata(scored),
-            model_id=result.model_id,
-            newly_scored=result.newly_scored,
+            result,
+            started,
             dumps_scored_here=dg.MetadataValue.json(sorted(result.rescored_dumps)),
             net_sentiment=net,
             scored=labelled.height,
             not_scored=dg.MetadataValue.json(result.not_scored()),
             label_shares=dg.MetadataValue.json(result.label_shares()),
-            seconds=round(time.perf_counter() - started, 3),
         )
     )
