@@ -244,29 +244,9 @@ def prepare_data(args: argparse.Namespace, tokenizer: Any) -> dict[str, Any]:
     ids = encode(texts)
     longform_holdout = None
     if args.long_form:
-        lf_texts, lf_y = read_long_form(args.long_form)
-        if args.limit:
-            lf_texts, lf_y = lf_texts[: args.limit], lf_y[: args.limit]
-        lf_y_arr = np.array(lf_y, dtype=np.int64)
-        held = set(stratified_split(lf_y_arr, LONG_FORM_HOLDOUT_FRACTION, rng)[1])
-        rows, owner, weight, train_rows = [], [], [], []
-        for k, text in enumerate(lf_texts):
-            for window in window_ids(tokenizer, model_input_text(text)):
-                (rows if k in held else train_rows).append(len(ids))
-                if k in held:
-                    owner.append(sorted(held).index(k))
-                    weight.append(len(window) - 2)
-                ids.append(window)
-                y_arr = np.append(y_arr, lf_y[k])
-                source.append("longform")
-        train = np.concatenate([train, np.repeat(np.array(train_rows, dtype=np.int64), args.long_form_repeat)])
-        longform_holdout = {
-            "rows": np.array(rows, dtype=np.int64),
-            "owner": np.array(owner, dtype=np.int64),
-            "weight": np.array(weight, dtype=np.float64),
-            "y": lf_y_arr[sorted(held)],
-            "texts": len(lf_texts),
-        }
+        lf_train, longform_holdout = append_long_form(args, tokenizer, rng, ids, y, source)
+        y_arr = np.array(y, dtype=np.int64)
+        train = np.concatenate([train, np.repeat(lf_train, args.long_form_repeat)])
     if args.limit:
         dev_texts, dev_y = dev_texts[: args.limit], dev_y[: args.limit]
     return {
@@ -284,6 +264,40 @@ def prepare_data(args: argparse.Namespace, tokenizer: Any) -> dict[str, Any]:
         "counts": {name: int((src == name).sum()) for name, _, _ in sources}
         | ({"longform_texts": longform_holdout["texts"]} if longform_holdout else {}),
     }
+
+
+def append_long_form(
+    args: argparse.Namespace, tokenizer: Any, rng: random.Random, ids: list[list[int]], y: list[int], source: list[str]
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Append the long comments' windows (as inference makes them) to ``ids``/``y``/``source``, each window with
+    its comment's label. A stratified 15 % of the comments is the long-form holdout. Returns the training rows
+    and the holdout: its rows, the held comment each row belongs to, the window weights (content tokens) and
+    the held comments' labels."""
+    texts, labels = read_long_form(args.long_form)
+    if args.limit:
+        texts, labels = texts[: args.limit], labels[: args.limit]
+    held = stratified_split(np.array(labels, dtype=np.int64), LONG_FORM_HOLDOUT_FRACTION, rng)[1]
+    held_index = {k: j for j, k in enumerate(held)}
+    rows, owner, weight, train_rows = [], [], [], []
+    for k, text in enumerate(texts):
+        for window in window_ids(tokenizer, model_input_text(text)):
+            if k in held_index:
+                rows.append(len(ids))
+                owner.append(held_index[k])
+                weight.append(len(window) - 2)
+            else:
+                train_rows.append(len(ids))
+            ids.append(window)
+            y.append(labels[k])
+            source.append("longform")
+    holdout = {
+        "rows": np.array(rows, dtype=np.int64),
+        "owner": np.array(owner, dtype=np.int64),
+        "weight": np.array(weight, dtype=np.float64),
+        "y": np.array([labels[k] for k in held], dtype=np.int64),
+        "texts": len(texts),
+    }
+    return np.array(train_rows, dtype=np.int64), holdout
 
 
 # ---------------------------------------------------------------------------------------------------- metrics
