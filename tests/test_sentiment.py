@@ -268,9 +268,9 @@ def _write_tiny_training_data(directory: Path) -> list[str]:
 
 
 def test_training_smoke_run_writes_loadable_students(tmp_path: Path) -> None:
-    """`python -m trustpulse.sentiment.train --limit` end to end on a tiny set (a few steps per stage): teachers and
-    the 6-layer student on the short texts only, the small students with the long comments too, the selection;
-    each saved student loads as a model of our kind and the selected one has the best selection score."""
+    """`python -m trustpulse.sentiment.train --limit` end to end on a tiny set (a few steps per stage): teachers, the
+    6-layer student and the small students all learn the short texts and the long comments, the selection; each
+    saved student loads as a model of our kind and the selected one has the best selection score."""
     out = tmp_path / "run"
     long_form = tmp_path / "long.tsv"
     words = {"negative": "awful hate broken", "neutral": "store monday opens", "positive": "love great amazing"}
@@ -295,10 +295,10 @@ def test_training_smoke_run_writes_loadable_students(tmp_path: Path) -> None:
     assert [t["name"] for t in summary["teachers"]] == ["teacher0", "teacher1"]
     assert [s["name"] for s in summary["distilled"]] == ["student6"]
     assert [s["name"] for s in summary["compressed"]] == ["student3", "student2"]
-    assert all(t["longform_holdout"] is None for t in [*summary["teachers"], *summary["distilled"]])
-    assert all(s["longform_holdout"] is not None for s in summary["compressed"])
-    # the 6-layer student trained on the 45 short rows (3 steps of 16), a small student on 333 rows (21 steps)
-    assert [h["step"] for h in summary["distilled"][0]["history"]] == [1, 3]
+    members = [*summary["teachers"], *summary["distilled"], *summary["compressed"]]
+    assert all(m["longform_holdout"] is not None for m in members)
+    # every student trains on the 333 rows (21 steps of 16); each teacher on the rows outside its fold
+    assert [h["step"] for h in summary["distilled"][0]["history"]] == [10, 21]
     assert [h["step"] for h in summary["compressed"][0]["history"]] == [10, 21]
     best = max(summary["compressed"], key=lambda s: s["selection_score"])
     assert summary["selected"] == best["name"]
@@ -311,6 +311,77 @@ def test_training_smoke_run_writes_loadable_students(tmp_path: Path) -> None:
         assert model.model.config.num_hidden_layers == len(layers)
         assert model.model_id.startswith("trustpulse-minilm-sentiment@")
         assert model.score_texts(["I love it", "I hate it"]).columns == COLUMNS
+
+
+def test_teacher_folds_keep_a_long_comments_windows_together() -> None:
+    """Folds are drawn per text: every window of a long comment (and each of its repeats) is in one fold, so a
+    teacher never predicts a window of a comment it learnt from; short texts spread over all folds."""
+    from trustpulse.sentiment.train import teacher_folds
+
+    # rows 0-39 short texts; rows 40-45 windows of comment 0 (40-42) and comment 1 (43-45), trained twice each
+    comment_of = {40: 0, 41: 0, 42: 0, 43: 1, 44: 1, 45: 1}
+    train = np.concatenate([np.arange(40), np.repeat(np.arange(40, 46), 2)])
+    rows, folds = teacher_folds({"train": train, "comment_of": comment_of}, 4, seed=13)
+    assert rows.tolist() == list(range(46))
+    fold = dict(zip(rows.tolist(), folds.tolist(), strict=True))
+    assert len({fold[r] for r in (40, 41, 42)}) == 1 and len({fold[r] for r in (43, 44, 45)}) == 1
+    assert sorted(set(folds.tolist())) == [0, 1, 2, 3]
+    # 42 texts (40 short + 2 comments) over 4 folds: 10 or 11 texts each
+    texts_per_fold = [sum(1 for r in range(40) if fold[r] == k) + len({fold[40], fold[43]} & {k}) for k in range(4)]
+    assert sum(texts_per_fold) == 42 and all(10 <= n <= 11 for n in texts_per_fold)
+
+
+def test_long_form_holdout_holds_out_whole_repositories(tmp_path: Path) -> None:
+    """Where the file names sources, the long-form holdout is whole repositories (no repository on both sides),
+    at least the fraction of the comments; without sources each row is its own origin."""
+    import random
+
+    from trustpulse.sentiment.train import origin_holdout, read_long_form
+
+    counts = {"a/blog": 6, "b/forum": 3, "c/reviews": 5, "d/list": 2, "e/site": 4}  # 20 comments
+    lines = ["id\tsource\ttext\tlabel"]
+    for repo, n in counts.items():
+        lines += [f"{repo[0]}{k}\t{repo}:comments.yml #{k}\tcomment {k} of {repo}\tneutral" for k in range(n)]
+    path = tmp_path / "long.tsv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    texts, labels, origins = read_long_form([path])
+    assert len(texts) == 20 and set(origins) == set(counts) and labels == [1] * 20
+    held = origin_holdout(origins, 0.25, random.Random(13))
+    held_repos = {origins[i] for i in held}
+    assert sum(counts[r] for r in held_repos) == len(held) >= 5  # whole repositories, >= 25 % of 20
+    assert all(origins[i] not in held_repos for i in range(20) if i not in held)
+    # repositories are taken until the fraction is reached, no further: without the last one it was not reached
+    assert any(len(held) - counts[r] < 5 for r in held_repos)
+    assert origin_holdout(origins, 0.25, random.Random(13)) == held  # seeded
+
+    (tmp_path / "plain.tsv").write_text("text\tlabel\nfirst text\tpositive\nsecond\tnegative\n", encoding="utf-8")
+    assert read_long_form([tmp_path / "plain.tsv"])[2] == [f"{tmp_path / 'plain.tsv'}:2", f"{tmp_path / 'plain.tsv'}:3"]
+
+
+def test_class_bias_keeps_every_class_above_the_floor_when_it_can() -> None:
+    """The calibrated bias maximises the score among biases that keep every holdout class recall >= the floor."""
+    from trustpulse.sentiment.train import balanced, calibrate_bias, macro_recall
+
+    # 10 holdout rows per class; neutral rows lean negative, so without a bias neutral recall is 0.3
+    y = np.repeat([0, 1, 2], 10)
+    logits = np.zeros((30, 3))
+    logits[np.arange(30), y] = 1.0
+    logits[10:17] = [1.0, 0.6, 0.0]  # 7 of 10 neutral rows: negative by 0.4
+    data = {"y": y, "holdout": np.arange(30)}
+    assert macro_recall(y, logits.argmax(1))[1] == [1.0, 0.3, 1.0]
+
+    def score(b: np.ndarray) -> float:  # an objective blind to neutral that resists any bias
+        recalls = macro_recall(y, (logits + b).argmax(1))[1]
+        return recalls[0] + recalls[2] - 0.1 * float(np.abs(b).sum())
+
+    unconstrained = calibrate_bias(score)
+    assert unconstrained.tolist() == [0.0, 0.0, 0.0]
+    bias = calibrate_bias(score, balanced(logits, data, 0.65))
+    recalls = macro_recall(y, (logits + bias).argmax(1))[1]
+    assert min(recalls) >= 0.65 and recalls[1] == 1.0  # negative lowered by more than 0.4, neutral restored
+    assert bias.tolist() == pytest.approx([-0.45, 0.0, 0.0])  # the smallest grid step past the 0.4 margin
+    # an unreachable floor falls back to the unconstrained choice
+    assert calibrate_bias(score, lambda b: False).tolist() == [0.0, 0.0, 0.0]
 
 
 # ------------------------------------------------------------------------------ checkpoints

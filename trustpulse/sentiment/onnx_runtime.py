@@ -59,17 +59,11 @@ def default_cache_root() -> Path:
 
 
 def library_versions() -> dict[str, str]:
-    import onnx
-    import onnxruntime
-    import torch
-    import transformers
+    """Versions of the libraries that build and run the model, from package metadata (importing torch to ask
+    would cost a cold start more than the whole load)."""
+    from importlib.metadata import version
 
-    return {
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "onnx": onnx.__version__,
-        "onnxruntime": onnxruntime.__version__,
-    }
+    return {name: version(name) for name in ("torch", "transformers", "onnx", "onnxruntime")}
 
 
 def calibration_texts(path: Path = CALIBRATION_FILE) -> list[str]:
