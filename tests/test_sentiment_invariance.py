@@ -141,6 +141,61 @@ def test_rebuilt_cache_gives_the_same_model_and_probabilities(onnx_model: Sentim
     np.testing.assert_array_equal(_probs(again.score_texts(texts)), _probs(onnx_model.score_texts(texts)))
 
 
+def test_built_runtime_loads_and_scores_without_torch(onnx_model: SentimentModel, tmp_path: Path) -> None:
+    """Once built, the default runtime loads in a fresh process without importing torch (its import is most of
+    a cold start) and scores exactly as the in-process model does."""
+    import json
+    import subprocess
+    import sys
+
+    from trustpulse.sentiment.onnx_runtime import default_cache_root
+
+    texts = [t for t in POOL if t]
+    (tmp_path / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
+    code = (
+        "import json, sys\n"
+        "from trustpulse.sentiment.model import SentimentModel\n"
+        f"m = SentimentModel.load(num_threads=1, cache_dir={str(default_cache_root())!r})\n"
+        f"texts = json.loads(open({str(tmp_path / 'texts.json')!r}, encoding='utf-8').read())\n"
+        "probs = m.score_texts(texts).select('p_negative', 'p_neutral', 'p_positive').to_numpy().tolist()\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'model_id': m.model_id, 'probs': probs}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["torch"] is False
+    assert out["model_id"] == onnx_model.model_id
+    np.testing.assert_array_equal(np.array(out["probs"]), _probs(onnx_model.score_texts(texts)))
+
+
+def test_the_runtime_tokenizer_is_the_bases_auto_tokenizer() -> None:
+    """``load_tokenizer`` (PreTrainedTokenizerFast, no torch import) gives the ids and offsets AutoTokenizer gives
+    on the base: tweets, long text, accents, CJK, emoji, escapes and zero-width characters."""
+    from transformers import AutoTokenizer
+
+    from trustpulse.sentiment.model import base_model_dir, load_tokenizer
+    from trustpulse.sentiment.windows import model_input_text
+
+    auto = AutoTokenizer.from_pretrained(str(base_model_dir()), local_files_only=True)
+    ours = load_tokenizer()
+    texts = [model_input_text(t) for t in POOL] + [
+        "Ünïcödé café naïve",
+        "日本語のテキスト",
+        "a\u200bb \ufffd",
+        "ALL CAPS!!! 😀😀",
+    ]
+    for kwargs in (
+        {"add_special_tokens": False, "return_offsets_mapping": True, "truncation": False},
+        {"truncation": True, "max_length": 128},
+    ):
+        want, got = auto(texts, **kwargs), ours(texts, **kwargs)
+        assert got["input_ids"] == want["input_ids"]
+        if "offset_mapping" in want:
+            assert [list(map(tuple, o)) for o in got["offset_mapping"]] == [
+                list(map(tuple, o)) for o in want["offset_mapping"]
+            ]
+    assert ours.pad_token_id == auto.pad_token_id
+
+
 # ------------------------------------------------------------------------------ languages
 def test_language_rule() -> None:
     langs = pl.Series("lang", ["en", "de", "ja", "und", None, "EN", ""])

@@ -731,11 +731,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--folds", type=int, default=4)
     p.add_argument("--teacher-epochs", type=float, default=2.0)
-    p.add_argument("--student-epochs", type=float, default=3.0, help="epochs of the 6-layer student")
+    p.add_argument("--student-epochs", type=float, default=2.5, help="epochs of the 6-layer student")
     p.add_argument("--alpha", type=float, default=0.5, help="weight of the soft labels in the 6-layer student's target")
-    p.add_argument("--compress-layers", type=int, nargs="+", default=[3], help="sizes of the small students")
-    p.add_argument("--compress-alphas", type=float, nargs="+", default=[0.5], help="one per small student")
-    p.add_argument("--compress-epochs", type=float, default=2.0)
+    p.add_argument("--compress-layers", type=int, nargs="+", default=[3, 3, 4], help="sizes of the small students")
+    p.add_argument("--compress-alphas", type=float, nargs="+", default=[0.5, 0.7, 0.5], help="one per small student")
+    p.add_argument("--compress-epochs", type=float, default=3.0)
     p.add_argument("--lr", type=float, default=6e-5)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--evals", type=int, default=8, help="holdout evaluations per member")
@@ -747,8 +747,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         nargs="*",
         default=[LONG_FORM_TRAIN] if LONG_FORM_TRAIN.is_file() else [],
-        help="labelled long comments (tsv: text, label) for the small students; 15 %% held out, the rest windowed "
-        "as inference does",
+        help="labelled long comments (tsv: text, label, optionally source) for every stage; about 15 %% held out "
+        "(whole repositories where sources are named), the rest windowed as inference does",
     )
     p.add_argument(
         "--min-class-recall",
@@ -756,7 +756,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=MIN_CLASS_RECALL,
         help="the class bias must keep every class's recall on the tweet holdout at or above this (when it can)",
     )
-    p.add_argument("--long-form-repeat", type=int, default=16, help="times each long-form window is trained on")
+    p.add_argument("--long-form-repeat", type=int, default=4, help="times each long-form window is trained on")
     p.add_argument("--limit", type=int, default=0, help="smoke run: at most N texts per source")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument(
