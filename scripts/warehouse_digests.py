@@ -4,6 +4,9 @@ pipeline's output unchanged: `python scripts/warehouse_digests.py DATA [--out FI
 A table's digest is the sha256 of its rows, each written as JSON, sorted, so file layout, row
 order and parquet metadata do not matter. Columns that record when or by which run a row was written
 (wall-clock times, run ids, paths under the data root) are left out: they differ between any two runs.
+Author ids are keyed hashes, and each data root draws its own key: run the pipeline with a fixed key to compare
+two data roots. ``bench/results/demo_warehouse_digests.json`` was recorded with
+``TRUSTPULSE_PSEUDONYM_KEY=warehouse-digests trustpulse demo --data DIR``.
 """
 
 from __future__ import annotations
