@@ -34,11 +34,12 @@ sys.path.insert(0, str(ROOT))
 
 from trustpulse.sentiment.model import DEFAULT_MODEL, LABELS, SentimentModel  # noqa: E402
 from trustpulse.sentiment.train import macro_recall  # noqa: E402
+from trustpulse.settings import LONG_COMMENT_WORDS  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "long_comments" / "comments.tsv"
 RESULT = ROOT / "bench" / "results" / "long_comments.json"
 TARGET_MACRO_RECALL = 0.70
-LONG_WORDS = 80
+LONG_WORDS = LONG_COMMENT_WORDS
 
 
 def git_commit() -> dict:

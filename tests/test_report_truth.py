@@ -270,6 +270,61 @@ def test_answered_reply_not_in_the_export_is_shown_apart(tmp_path: Path) -> None
     assert reconcile(root / "warehouse", report.stated).passed
 
 
+def test_net_sentiment_built_mostly_on_long_comments_says_so() -> None:
+    """A net sentiment whose scored mentions are at least half comments of 80+ words carries a caveat on its card
+    (the model's weak spot); mostly short mentions, or unscored long ones, do not."""
+    from trustpulse.report.kpis import net_sentiment_measure
+
+    long_text = " ".join(["word"] * 80)
+    short_text = "Great service, thanks!"
+
+    def audience(texts: list[str | None], labels: list[str | None]) -> pl.DataFrame:
+        return pl.DataFrame({"text": texts, "label": labels}, schema={"text": pl.String, "label": pl.String})
+
+    mostly_long = net_sentiment_measure(audience([long_text] * 6 + [short_text] * 4, ["positive"] * 10))
+    assert mostly_long.value == 100.0
+    assert mostly_long.caveat is not None and mostly_long.caveat.startswith("6 of 10 are comments of 80+ words")
+    html = blocks.card(Kpi("net_sentiment", "Net sentiment", "points", "up", mostly_long, None), "")
+    assert "6 of 10 are comments of 80+ words, which the sentiment model reads least reliably" in html
+    half = net_sentiment_measure(audience([long_text] * 5 + [short_text] * 5, ["negative"] * 10))
+    assert half.caveat is not None and half.caveat.startswith("5 of 10")
+    assert net_sentiment_measure(audience([long_text] * 4 + [short_text] * 6, ["neutral"] * 10)).caveat is None
+    # 79 words is not long; unscored (not English) long mentions do not count towards the scored ones
+    just_short = " ".join(["word"] * 79)
+    assert net_sentiment_measure(audience([just_short] * 10, ["positive"] * 10)).caveat is None
+    unscored = audience([long_text] * 8 + [short_text] * 6, [None] * 8 + ["positive"] * 6)
+    assert net_sentiment_measure(unscored).caveat is None
+
+
+def test_unanswered_negative_counts_negative_questions_too(tmp_path: Path) -> None:
+    """ "N mentions are still unanswered, K of them negative": K counts every open mention labelled negative, also
+    those that need an answer because they ask a question (`reason` keeps only the first of question > negative >
+    direct; on the seed blog thread the old count left negative questions out)."""
+    import re
+
+    root = build_rich_root(tmp_path / "data")
+    needs = pl.read_parquet(root / "warehouse" / "needs_answer.parquet")
+    before = load_report(root, run_date=RUN_DATE)
+    open_ids = set(before.in_period(before.unanswered)["mention_id"].to_list())
+    open_questions = needs.filter(pl.col("mention_id").is_in(list(open_ids)) & (pl.col("reason") == "question"))
+    assert open_questions.height >= 1
+    turned = open_questions["mention_id"].to_list()  # open questions that are also negative
+    needs = needs.with_columns(is_negative=pl.col("is_negative") | pl.col("mention_id").is_in(turned))
+    _write(root, "needs_answer", needs)
+    report = load_report(root, run_date=RUN_DATE)
+    text = blocks.takeaways(report, all_kpis(report))
+    found = re.search(
+        r"([\d,]+) mentions (?:in all periods|from this period) are still unanswered, ([\d,]+) of them", text
+    )
+    assert found is not None, text
+    assert open_ids == set(report.in_period(report.unanswered)["mention_id"].to_list())
+    want = needs.filter(pl.col("is_negative") & ~pl.col("answered") & pl.col("mention_id").is_in(list(open_ids)))
+    by_reason = needs.filter((pl.col("reason") == "negative") & pl.col("mention_id").is_in(list(open_ids)))
+    assert int(found.group(1)) == len(open_ids)
+    assert int(found.group(2)) == want.height > by_reason.height  # the negative questions are in
+    assert reconcile(root / "warehouse", report.stated).passed
+
+
 # ---- 3. reconciliation -------------------------------------------------------------------------------------------
 
 

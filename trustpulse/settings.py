@@ -44,6 +44,9 @@ OBJECT_STORE_ENV_VARS = (
     SCRATCH_ENV_VAR,
 )
 DEFAULT_BRANDS_FILE = Path(__file__).parent / "defaults" / "brands.yaml"
+# Comments of this many words or more are where the packaged sentiment model is least reliable
+# (bench/results/long_comments.json, `by_length`): the report flags a net sentiment built mostly on them.
+LONG_COMMENT_WORDS = 80
 
 PROJECT_FILE = "trustpulse.yaml"  # DATA/trustpulse.yaml: per-deployment reading options (`columns:`, `files:`)
 COLUMNS_SIDECAR_SUFFIX = ".columns.yaml"  # landing/<dump>.columns.yaml: the column map of one dump

@@ -133,6 +133,8 @@ def card(kpi: Kpi, previous_title: str) -> str:
             f'<div class="tp-value">{h(fmt.number(m.value, kpi.unit))}</div>'
             f'<div class="tp-interval">{h(details) or "&nbsp;"}</div>'
         )
+        if m.caveat:
+            body += f'<div class="tp-why">{h(m.caveat)}</div>'
     return (
         f'<div class="tp-card"><div class="tp-label">{h(kpi.label)}</div>{body}{_delta_html(kpi, previous_title)}</div>'
     )
@@ -237,7 +239,10 @@ def takeaways(report: Report, kpis: Sequence[BrandKpis]) -> str:
         )
         points.append(sentence + (f" ({h(ci)})." if ci else "."))
     open_now = report.in_period(report.unanswered)
-    negative = open_now.filter(pl.col("reason") == "negative").height
+    # Negative by the sentiment label, whatever made the mention need an answer: `reason` names only the first
+    # of question > negative > direct, so a negative question would not count.
+    negative_needs = report.needs.filter(pl.col("is_negative")).select("mention_id", "owner")
+    negative = open_now.join(negative_needs, on=["mention_id", "owner"], how="semi").height
     if open_now.height:
         scope = {"period": report.period.label, "where": "takeaways"}
         when = "in all periods" if report.period.is_all else "from this period"

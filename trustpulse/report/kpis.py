@@ -16,6 +16,7 @@ import polars as pl
 from trustpulse.report.context import DEFAULT_MIN_KPI_N, Report
 from trustpulse.report.stated import ANSWERED, ANSWERED_NOT_IN_DUMP, AUDIENCE_MENTIONS, NEEDS_ANSWER
 from trustpulse.scoring.stats import Z95, wilson_interval
+from trustpulse.settings import LONG_COMMENT_WORDS
 
 NOT_ENOUGH = "not enough data"
 MIN_SENTIMENT_N = DEFAULT_MIN_KPI_N  # kept for callers; the report uses `Report.min_n`
@@ -45,6 +46,7 @@ class Measure:
     need: str | None = None  # with a withheld value: what it would need ('needs 5+ scored threads')
     answered: int | None = None  # response rate: answered (of n)
     answered_outside: int = 0  # response rate: of those answered, the reply not in the export
+    caveat: str | None = None  # a shown value the reader should weigh: why
 
 
 def checked_interval(low: float | None, high: float | None) -> tuple[float | None, float | None, str | None]:
@@ -96,7 +98,24 @@ def net_sentiment_measure(audience: pl.DataFrame, min_n: int = DEFAULT_MIN_KPI_N
     net = pos - neg
     half = Z95 * math.sqrt(max(0.0, pos + neg - net * net) / n)
     low, high, why = checked_interval(100 * max(-1.0, net - half), 100 * min(1.0, net + half))
-    return Measure(100 * net, low, high, n, interval_note=why)
+    return Measure(100 * net, low, high, n, interval_note=why, caveat=long_comment_caveat(audience))
+
+
+def long_comment_caveat(audience: pl.DataFrame) -> str | None:
+    """When at least half of the scored mentions are long comments, say so: that is where the sentiment model is
+    least reliable (its measured recall on comments of `LONG_COMMENT_WORDS`+ words is far below its recall on
+    short texts), so the figure is the model's reading, to be checked against the comments themselves."""
+    scored = audience.filter(pl.col("label").is_not_null())
+    if scored.height == 0 or "text" not in scored.columns:
+        return None
+    words = scored["text"].fill_null("").str.count_matches(r"\S+")
+    long = int((words >= LONG_COMMENT_WORDS).sum())
+    if 2 * long < scored.height:
+        return None
+    return (
+        f"{long:,} of {scored.height:,} are comments of {LONG_COMMENT_WORDS}+ words, which the sentiment model "
+        "reads least reliably (see Methodology)"
+    )
 
 
 def trust_measure(trust: pl.DataFrame, brand: str, period: str, min_n: int = DEFAULT_MIN_KPI_N) -> Measure:

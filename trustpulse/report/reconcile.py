@@ -134,7 +134,7 @@ def recount(wh: _Warehouse, item: StatedCount, stated: StatedCounts) -> int | No
         elif item.metric == UNANSWERED:
             clauses.append(f"not {ANSWERED_SQL}")
         elif item.metric == UNANSWERED_NEGATIVE:
-            clauses.append(f"not {ANSWERED_SQL} and reason = 'negative'")
+            clauses.append(f"not {ANSWERED_SQL} and is_negative")
         return wh.count(table, " and ".join(clauses), params)
     if item.metric == AUDIENCE_MENTIONS:
         params.append(item.brand)
