@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from pathlib import Path
 
@@ -23,8 +24,8 @@ from tests.conftest import save_tiny_classifier  # noqa: E402
 from trustpulse.sentiment.cache import SentimentCache  # noqa: E402
 from trustpulse.sentiment.languages import NOT_SCORED_LANGUAGE, readable  # noqa: E402
 from trustpulse.sentiment.mentions import score_mentions_sentiment  # noqa: E402
-from trustpulse.sentiment.model import RUNTIME_ONNX_INT8, SentimentModel  # noqa: E402
-from trustpulse.sentiment.onnx_runtime import BUILD_FILE, CACHE_SUBDIR, MODEL_FILE  # noqa: E402
+from trustpulse.sentiment.model import DEFAULT_OURS_RUNTIME, ONNX_RUNTIMES, SentimentModel  # noqa: E402
+from trustpulse.sentiment.onnx_runtime import BUILD_FILE, CACHE_SUBDIR, MODEL_FILE, default_cache_root  # noqa: E402
 from trustpulse.tables import SENTIMENT_SCHEMA  # noqa: E402
 
 TOLERANCE = 1e-6
@@ -52,7 +53,7 @@ TEXT = st.one_of(
 def onnx_model() -> SentimentModel:
     """The default model in the default runtime (built into the user cache on first use)."""
     model = SentimentModel.load(num_threads=1)
-    assert model.runtime == RUNTIME_ONNX_INT8
+    assert model.runtime == DEFAULT_OURS_RUNTIME
     return model
 
 
@@ -87,6 +88,27 @@ def test_onnx_probabilities_do_not_depend_on_batch(
     """Any batch, any order, any batch size (so any padding): each text's probabilities = scored alone."""
     texts = [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))]
     _check_invariance(onnx_model, _ALONE_ONNX, texts, batch_size)
+
+
+@pytest.fixture(scope="module")
+def other_onnx_model() -> SentimentModel:
+    """Our model in the ONNX runtime that is not the default (int8 or fp32): it must be batch-invariant too."""
+    other = next(r for r in ONNX_RUNTIMES if r != DEFAULT_OURS_RUNTIME)
+    model = SentimentModel.load(num_threads=1, runtime=other)
+    assert model.runtime == other
+    return model
+
+
+_ALONE_OTHER_ONNX: dict[str, np.ndarray] = {}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(TEXT, min_size=1, max_size=10), batch_size=st.integers(1, 9), seed=st.integers(0, 2**16))
+def test_other_onnx_runtime_probabilities_do_not_depend_on_batch(
+    other_onnx_model: SentimentModel, texts: list[str], batch_size: int, seed: int
+) -> None:
+    texts = [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))]
+    _check_invariance(other_onnx_model, _ALONE_OTHER_ONNX, texts, batch_size)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -126,13 +148,41 @@ def test_cli_scores_each_line_alone_as_in_a_file(tmp_path: Path, capsys: pytest.
         assert alone[1] == in_file[i + 1], (line, alone[1], in_file[i + 1])
 
 
+def test_default_runtime_reads_short_windows_in_int8_and_long_ones_in_fp32(onnx_model: SentimentModel) -> None:
+    """Tweets (windows of <= 64 tokens) score exactly as the all-int8 runtime scores them, longer windows exactly as
+    the all-fp32 runtime does."""
+    from trustpulse.sentiment.model import RUNTIME_ONNX_FP32, RUNTIME_ONNX_INT8
+    from trustpulse.sentiment.onnx_runtime import SHORT_WINDOW_TOKENS
+
+    int8 = SentimentModel.load(num_threads=1, runtime=RUNTIME_ONNX_INT8)
+    fp32 = SentimentModel.load(num_threads=1, runtime=RUNTIME_ONNX_FP32)
+    tok = onnx_model.tokenizer
+    short = "@united thanks for the quick rebooking, great crew today!"
+    long = (
+        "Great post Amber, I agree with most of it. We started a company blog two years ago and the first months "
+        "were hard: nobody read it, the team had no time, and the posts got shorter and shorter. What changed was "
+        "a simple rule that every question in the comments gets an answer within a day."
+    )
+    assert len(tok(short)["input_ids"]) <= SHORT_WINDOW_TOKENS < len(tok(long)["input_ids"]) <= 128
+    got = _probs(onnx_model.score_texts([short, long]))
+    np.testing.assert_array_equal(got[0], _probs(int8.score_texts([short]))[0])
+    np.testing.assert_array_equal(got[1], _probs(fp32.score_texts([long]))[0])
+    assert not np.array_equal(_probs(int8.score_texts([long]))[0], got[1])  # the two models do differ
+
+
 def test_rebuilt_cache_gives_the_same_model_and_probabilities(onnx_model: SentimentModel, tmp_path: Path) -> None:
-    """A fresh build (another cache directory) is byte-identical and scores identically."""
+    """A fresh build (another cache directory: the int8 and the fp32 model) is byte-identical and scores
+    identically."""
     rebuilt = SentimentModel.load(num_threads=1, cache_dir=tmp_path)
     assert rebuilt.model_id == onnx_model.model_id
-    (built,) = (tmp_path / CACHE_SUBDIR).iterdir()
-    assert (built / MODEL_FILE).is_file() and (built / BUILD_FILE).is_file()
-    assert (built / MODEL_FILE).read_bytes() == Path(onnx_model.model.path).read_bytes()
+    builds = sorted((tmp_path / CACHE_SUBDIR).iterdir())
+    recipes = sorted(json.loads((b / BUILD_FILE).read_text())["recipe"] for b in builds)
+    assert recipes == ["ort-fp32-v1", "ort-static-int8-v1"]
+    for built in builds:
+        assert (built / MODEL_FILE).read_bytes() == (
+            default_cache_root() / CACHE_SUBDIR / built.name / MODEL_FILE
+        ).read_bytes()
+    built = next(b for b in builds if json.loads((b / BUILD_FILE).read_text())["recipe"] == "ort-static-int8-v1")
     texts = [t for t in POOL if t]
     np.testing.assert_array_equal(_probs(rebuilt.score_texts(texts)), _probs(onnx_model.score_texts(texts)))
     # A damaged cached file is detected and rebuilt, not used.
@@ -144,11 +194,8 @@ def test_rebuilt_cache_gives_the_same_model_and_probabilities(onnx_model: Sentim
 def test_built_runtime_loads_and_scores_without_torch(onnx_model: SentimentModel, tmp_path: Path) -> None:
     """Once built, the default runtime loads in a fresh process without importing torch (its import is most of
     a cold start) and scores exactly as the in-process model does."""
-    import json
     import subprocess
     import sys
-
-    from trustpulse.sentiment.onnx_runtime import default_cache_root
 
     texts = [t for t in POOL if t]
     (tmp_path / "texts.json").write_text(json.dumps(texts), encoding="utf-8")

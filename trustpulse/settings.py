@@ -285,7 +285,8 @@ class SentimentConfig(BaseModel):
     )
     quantize: bool | None = Field(
         default=None,
-        description="None: our model runs static int8 in ONNX Runtime on CPU (batch-invariant), others torch fp32. "
+        description="None: our model runs in ONNX Runtime on CPU (short windows static int8, long ones fp32; "
+        "batch-invariant), others torch fp32. "
         "False: torch fp32. True on another model: torch dynamic int8 (batch-dependent scores).",
     )
     batch_size: int = Field(default=BATCH_SIZE, description="Texts per forward pass.")

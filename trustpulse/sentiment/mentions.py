@@ -6,7 +6,8 @@ partition); the published table is assembled from those partitions (`published_s
 
 The model is loaded once per process; texts already scored by the same model (same text hash, same model id) come
 from `DATA_ROOT/cache/sentiment/` (parquet shards), so a re-run scores only new text. The default model runs in
-ONNX Runtime (static int8, batch-invariant), built at first use into `DATA_ROOT/cache/sentiment-runtime/`.
+ONNX Runtime (static int8 for short windows, fp32 for long ones; batch-invariant), built at first use into
+`DATA_ROOT/cache/sentiment-runtime/`.
 
 Mentions in a language the model does not read (`mentions.lang` not in `SentimentConfig.languages`) are not
 scored: `scored = false`, `not_scored_reason = "language"`, label / probabilities / score null.

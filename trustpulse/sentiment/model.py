@@ -30,14 +30,21 @@ BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DEFAULT_MODEL = "trustpulse-minilm-sentiment"
 MAX_WINDOW_TOKENS = 128
 DEFAULT_CLASSIFIER_DIR = Path(__file__).resolve().parent / "classifier"  # package data: weights, config, card
-# Runtimes. ``onnx-int8`` (default for our model on CPU): static int8 in ONNX Runtime, batch-invariant and the
-# fastest (bench/results/sentiment.json). ``torch-fp32``: plain PyTorch (default for other models, any device).
+# Runtimes. ``onnx-int8-fp32`` (default for our model on CPU): ONNX Runtime, windows of up to
+# ``onnx_runtime.SHORT_WINDOW_TOKENS`` tokens (tweets, short messages) in static int8, longer ones in fp32, where
+# int8 cost about 2 points of macro recall on long comments; batch-invariant (bench/results/sentiment.json).
+# ``onnx-int8`` / ``onnx-fp32``: all windows in one of the two. ``torch-fp32``: plain PyTorch (default for other
+# models, any device).
 # ``torch-int8-dynamic``: the former default, torch dynamic int8, kept only as the bench's reference: its
 # activation scales are computed per batch, so a text's probabilities depend on its batchmates (issue 16).
+RUNTIME_ONNX = "onnx-int8-fp32"
 RUNTIME_ONNX_INT8 = "onnx-int8"
+RUNTIME_ONNX_FP32 = "onnx-fp32"
 RUNTIME_TORCH_FP32 = "torch-fp32"
 RUNTIME_TORCH_INT8_DYNAMIC = "torch-int8-dynamic"
-RUNTIMES = (RUNTIME_ONNX_INT8, RUNTIME_TORCH_FP32, RUNTIME_TORCH_INT8_DYNAMIC)
+RUNTIMES = (RUNTIME_ONNX, RUNTIME_ONNX_INT8, RUNTIME_ONNX_FP32, RUNTIME_TORCH_FP32, RUNTIME_TORCH_INT8_DYNAMIC)
+ONNX_RUNTIMES = (RUNTIME_ONNX, RUNTIME_ONNX_INT8, RUNTIME_ONNX_FP32)
+DEFAULT_OURS_RUNTIME = RUNTIME_ONNX  # our model on CPU, when no runtime is asked for
 
 _SYNONYMS = {
     "negative": "negative",
@@ -115,7 +122,7 @@ def _pick_runtime(runtime: str | None, quantize: bool | None, ours: bool, device
     if quantize is False or device != "cpu":
         return RUNTIME_TORCH_FP32
     if ours:
-        return RUNTIME_ONNX_INT8
+        return DEFAULT_OURS_RUNTIME
     return RUNTIME_TORCH_INT8_DYNAMIC if quantize else RUNTIME_TORCH_FP32
 
 
@@ -243,12 +250,12 @@ class SentimentModel:
         path / Hugging Face id of any sequence-classification model. With ``HF_HUB_OFFLINE=1`` only
         local files are used. ``label_map`` maps the model's ``id2label`` names to
         negative/neutral/positive (needed when they are not recognisable, e.g. ``LABEL_0``).
-        ``runtime``: one of ``RUNTIMES``; default ``onnx-int8`` for our model on CPU (built at first use and
+        ``runtime``: one of ``RUNTIMES``; default ``onnx-int8-fp32`` for our model on CPU (built at first use and
         cached under ``cache_dir``, default ``onnx_runtime.default_cache_root()``), ``torch-fp32`` otherwise.
         ``quantize``: kept for old callers: ``False`` means ``torch-fp32``; ``True`` on a model other than ours
         means ``torch-int8-dynamic`` (batch-dependent scales: not for production scoring).
-        ``num_threads``: intra-op threads (torch: process-wide); default = usable CPU cores. The ``onnx-int8``
-        runtime, once built, loads without importing torch.
+        ``num_threads``: intra-op threads (torch: process-wide); default = usable CPU cores. The ONNX
+        runtimes, once built, load without importing torch.
         """
         threads = int(num_threads or _usable_cores())
         name = str(model)
@@ -264,14 +271,14 @@ class SentimentModel:
             if label_map is not None:
                 matrix = _label_matrix(dict(enumerate(LABELS)), label_map, name)
             bdir = Path(base_dir) if base_dir else None
-            if runtime == RUNTIME_ONNX_INT8:
-                return cls._load_onnx(checkpoint_dir, bdir, matrix, threads, cache_dir)
+            if runtime in ONNX_RUNTIMES:
+                return cls._load_onnx(checkpoint_dir, bdir, matrix, threads, cache_dir, runtime)
             _torch_threads(threads)
             hf_model, tok, model_id = cls._load_ours(checkpoint_dir, bdir)
         else:
-            if runtime == RUNTIME_ONNX_INT8:
+            if runtime in ONNX_RUNTIMES:
                 raise ModelLoadError(
-                    f"runtime {RUNTIME_ONNX_INT8!r} is built for our own classifiers only; use {RUNTIME_TORCH_FP32!r}"
+                    f"runtime {runtime!r} is built for our own classifiers only; use {RUNTIME_TORCH_FP32!r}"
                 )
             _torch_threads(threads)
             hf_model, tok = cls._load_hf(name)
@@ -298,24 +305,34 @@ class SentimentModel:
         matrix: np.ndarray,
         threads: int,
         cache_dir: str | os.PathLike[str] | None,
+        runtime: str,
     ) -> SentimentModel:
-        """Our model in ONNX Runtime (static int8), built once per checkpoint/base/recipe and cached."""
+        """Our model in ONNX Runtime (static int8, or the exported fp32 graph), built once per
+        checkpoint/base/recipe and cached."""
         from trustpulse.sentiment import onnx_runtime as ortr
 
         base = verify_base(base_dir)  # before anything else: never run unverified weights
         weights_sha = _checkpoint_sha256(checkpoint_dir)
-        key = ortr.build_key(weights_sha, BASE_SHA256)
-        target = Path(cache_dir or ortr.default_cache_root()) / ortr.CACHE_SUBDIR / key
-        if not _runtime_intact(target):
-            shutil.rmtree(target, ignore_errors=True)
-            classifier, tok, _ = cls._load_ours(checkpoint_dir, base)
-            meta = {"classifier_sha256": weights_sha, "base_sha256": BASE_SHA256}
-            ortr.build_runtime(classifier, tok, target, key, meta)
+        root = Path(cache_dir or ortr.default_cache_root()) / ortr.CACHE_SUBDIR
+        sessions, keys = {}, []
+        for quantize in {RUNTIME_ONNX: (True, False), RUNTIME_ONNX_INT8: (True,), RUNTIME_ONNX_FP32: (False,)}[runtime]:
+            key = ortr.build_key(weights_sha, BASE_SHA256, quantize)
+            target = root / key
+            if not _runtime_intact(target):
+                shutil.rmtree(target, ignore_errors=True)
+                classifier, tok, _ = cls._load_ours(checkpoint_dir, base)
+                meta = {"classifier_sha256": weights_sha, "base_sha256": BASE_SHA256}
+                ortr.build_runtime(classifier, tok, target, key, meta, quantize)
+            sessions[quantize] = ortr.OrtClassifier(target / ortr.MODEL_FILE, threads)
+            keys.append(key)
+        session: Any = next(iter(sessions.values()))
+        if len(sessions) == 2:
+            session = ortr.LengthRoutedClassifier(sessions[True], sessions[False], ortr.SHORT_WINDOW_TOKENS)
         tok = load_tokenizer(base)
-        session = ortr.OrtClassifier(target / ortr.MODEL_FILE, threads)
         max_pos = int(json.loads((base / "config.json").read_text()).get("max_position_embeddings", 512))
-        model_id = f"{DEFAULT_MODEL}@{weights_sha[:8]}+{RUNTIME_ONNX_INT8}.{key[:8]}"
-        return cls(session, tok, model_id, matrix, runtime=RUNTIME_ONNX_INT8, max_positions=max_pos)
+        key = keys[0] if len(keys) == 1 else hashlib.sha256("+".join(keys).encode()).hexdigest()
+        model_id = f"{DEFAULT_MODEL}@{weights_sha[:8]}+{runtime}.{key[:8]}"
+        return cls(session, tok, model_id, matrix, runtime=runtime, max_positions=max_pos)
 
     @staticmethod
     def _load_ours(checkpoint_dir: Path, base_dir: Path | None) -> tuple[Any, Any, str]:
@@ -379,7 +396,7 @@ class SentimentModel:
         result: every op is row-wise and padded key positions get an exact zero attention weight.
         """
         probs = np.zeros((len(windows), self.label_matrix.shape[0]), dtype=np.float32)
-        if self.runtime == RUNTIME_ONNX_INT8:
+        if self.runtime in ONNX_RUNTIMES:
             for sel, ids, mask in self._padded_batches(windows, batch_size, progress):
                 self.forward_calls += 1
                 probs[sel] = softmax(self.model.logits(ids, mask).astype(np.float64))
