@@ -35,7 +35,7 @@ from trustpulse.storage import atomic_directory, file_sha256
 RECIPE_VERSION = "ort-static-int8-v1"
 FP32_RECIPE_VERSION = "ort-fp32-v1"  # the exported graph, unquantised
 # The default runtime sends windows of at most this many tokens ([CLS] and [SEP] included: every TweetEval tweet,
-# 99.8 % of the SemEval holdout) to the int8 model and longer ones to the fp32 model.
+# 99.98 % of the SemEval tweets) to the int8 model and longer ones to the fp32 model.
 SHORT_WINDOW_TOKENS = 64
 ONNX_OPSET = 17
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.txt"
