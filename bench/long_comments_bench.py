@@ -56,7 +56,8 @@ def read_comments(path: Path) -> pl.DataFrame:
     missing = {"id", "lang", "text", "label_pass1"} - set(df.columns)
     if missing:
         raise SystemExit(f"{path}: missing columns {sorted(missing)}")
-    return df.with_columns(pl.col("text").str.replace_all(r"\\n", "\n", literal=True))
+    # the file stores a line break as the two characters backslash + n
+    return df.with_columns(pl.col("text").str.replace_all("\\n", "\n", literal=True))
 
 
 def gold_labels(df: pl.DataFrame) -> tuple[str, pl.Series]:

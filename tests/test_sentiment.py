@@ -30,6 +30,7 @@ from trustpulse.sentiment.model import (  # noqa: E402
 from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts  # noqa: E402
 
 COLUMNS = ["label", "p_negative", "p_neutral", "p_positive", "score"]
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -382,6 +383,30 @@ def test_class_bias_keeps_every_class_above_the_floor_when_it_can() -> None:
     assert bias.tolist() == pytest.approx([-0.45, 0.0, 0.0])  # the smallest grid step past the 0.4 margin
     # an unreachable floor falls back to the unconstrained choice
     assert calibrate_bias(score, lambda b: False).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_long_comment_bench_reads_line_breaks_as_line_breaks(tmp_path: Path) -> None:
+    """The long-comment files store a line break as the two characters backslash + n; the bench must turn them back
+    into line breaks (sentence boundaries for windowing), as the training reader does. It did not before: 161 of
+    the 237 dev texts reached the model with a literal backslash-n."""
+    import importlib.util
+
+    from trustpulse.sentiment.train import read_long_form
+
+    spec = importlib.util.spec_from_file_location("long_comments_bench", REPO / "bench" / "long_comments_bench.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    path = tmp_path / "comments.tsv"
+    path.write_text(
+        "id\tsource\tlang\twords\tcut\ttext\tlabel_pass1\tlabel\n"
+        "c1\tx/y:z\ten\t7\t\tGreat post!\\nBut one thing bugs me.\tpositive\tpositive\n",
+        encoding="utf-8",
+    )
+    assert bench.read_comments(path)["text"].to_list() == ["Great post!\nBut one thing bugs me."]
+    assert read_long_form([path])[0] == ["Great post!\nBut one thing bugs me."]
+    dev = bench.read_comments(REPO / "bench" / "data" / "long_comments" / "comments.tsv")["text"].to_list()
+    assert not any("\\n" in t for t in dev) and sum("\n" in t for t in dev) > 100
 
 
 # ------------------------------------------------------------------------------ checkpoints
