@@ -328,8 +328,11 @@ def test_teacher_folds_keep_a_long_comments_windows_together() -> None:
     assert len({fold[r] for r in (40, 41, 42)}) == 1 and len({fold[r] for r in (43, 44, 45)}) == 1
     assert sorted(set(folds.tolist())) == [0, 1, 2, 3]
     # 42 texts (40 short + 2 comments) over 4 folds: 10 or 11 texts each
-    texts_per_fold = [sum(1 for r in range(40) if fold[r] == k) + len({fold[40], fold[43]} & {k}) for k in range(4)]
-    assert sum(texts_per_fold) == 42 and all(10 <= n <= 11 for n in texts_per_fold)
+    from collections import Counter
+
+    text_of = {r: ("comment", comment_of[r]) if r in comment_of else ("short", r) for r in range(46)}
+    texts_per_fold = Counter(fold[r] for r in {text_of[r]: r for r in range(46)}.values())
+    assert sum(texts_per_fold.values()) == 42 and all(10 <= n <= 11 for n in texts_per_fold.values())
 
 
 def test_long_form_holdout_holds_out_whole_repositories(tmp_path: Path) -> None:

@@ -90,16 +90,15 @@ def test_onnx_probabilities_do_not_depend_on_batch(
     _check_invariance(onnx_model, _ALONE_ONNX, texts, batch_size)
 
 
-@pytest.fixture(scope="module")
-def other_onnx_model() -> SentimentModel:
-    """Our model in the ONNX runtime that is not the default (int8 or fp32): it must be batch-invariant too."""
-    other = next(r for r in ONNX_RUNTIMES if r != DEFAULT_OURS_RUNTIME)
-    model = SentimentModel.load(num_threads=1, runtime=other)
-    assert model.runtime == other
+@pytest.fixture(scope="module", params=[r for r in ONNX_RUNTIMES if r != DEFAULT_OURS_RUNTIME])
+def other_onnx_model(request: pytest.FixtureRequest) -> SentimentModel:
+    """Our model in each ONNX runtime that is not the default (all-int8, all-fp32): batch-invariant too."""
+    model = SentimentModel.load(num_threads=1, runtime=request.param)
+    assert model.runtime == request.param
     return model
 
 
-_ALONE_OTHER_ONNX: dict[str, np.ndarray] = {}
+_ALONE_OTHER_ONNX: dict[str, dict[str, np.ndarray]] = {}  # per runtime
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -108,7 +107,7 @@ def test_other_onnx_runtime_probabilities_do_not_depend_on_batch(
     other_onnx_model: SentimentModel, texts: list[str], batch_size: int, seed: int
 ) -> None:
     texts = [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))]
-    _check_invariance(other_onnx_model, _ALONE_OTHER_ONNX, texts, batch_size)
+    _check_invariance(other_onnx_model, _ALONE_OTHER_ONNX.setdefault(other_onnx_model.runtime, {}), texts, batch_size)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -168,6 +167,11 @@ def test_default_runtime_reads_short_windows_in_int8_and_long_ones_in_fp32(onnx_
     np.testing.assert_array_equal(got[0], _probs(int8.score_texts([short]))[0])
     np.testing.assert_array_equal(got[1], _probs(fp32.score_texts([long]))[0])
     assert not np.array_equal(_probs(int8.score_texts([long]))[0], got[1])  # the two models do differ
+    fresh = SentimentModel.load(num_threads=1)
+    fresh.score_texts([short] * 3)
+    assert fresh.model._long is None  # tweets alone never open the fp32 session
+    np.testing.assert_array_equal(_probs(fresh.score_texts([long]))[0], got[1])
+    assert fresh.model._long is not None
 
 
 def test_rebuilt_cache_gives_the_same_model_and_probabilities(onnx_model: SentimentModel, tmp_path: Path) -> None:

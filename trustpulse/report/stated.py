@@ -11,7 +11,7 @@ Metrics and what each counts (period: the label of the report's periods; 'all': 
     answered                of those, answered (a reply in the export, or one the export says exists)
     answered_not_in_dump    of those answered, the ones whose reply is not in the export
     unanswered              of those of the report's brands, not answered
-    unanswered_negative     of those unanswered, needing an answer because they are negative
+    unanswered_negative     of those unanswered, the ones labelled negative (whatever made them need an answer)
     mentions_total          kept mentions in the warehouse (per `dump`, or all)
     undated                 of those, without a date
     raw_records / duplicates / quarantined      records read / dropped as duplicates / quarantined (per `dump`, or all)
