@@ -76,38 +76,26 @@ def _check_invariance(model: SentimentModel, alone: dict[str, np.ndarray], texts
     np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)
 
 
-_ALONE_ONNX: dict[str, np.ndarray] = {}
+_ALONE_ONNX: dict[str, dict[str, np.ndarray]] = {}  # per runtime
 _ALONE_TORCH: dict[str, np.ndarray] = {}
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(texts=st.lists(TEXT, min_size=1, max_size=10), batch_size=st.integers(1, 9), seed=st.integers(0, 2**16))
-def test_onnx_probabilities_do_not_depend_on_batch(
-    onnx_model: SentimentModel, texts: list[str], batch_size: int, seed: int
-) -> None:
-    """Any batch, any order, any batch size (so any padding): each text's probabilities = scored alone."""
-    texts = [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))]
-    _check_invariance(onnx_model, _ALONE_ONNX, texts, batch_size)
-
-
-@pytest.fixture(scope="module", params=[r for r in ONNX_RUNTIMES if r != DEFAULT_OURS_RUNTIME])
-def other_onnx_model(request: pytest.FixtureRequest) -> SentimentModel:
-    """Our model in each ONNX runtime that is not the default (all-int8, all-fp32): batch-invariant too."""
+@pytest.fixture(scope="module", params=ONNX_RUNTIMES)
+def any_onnx_model(request: pytest.FixtureRequest) -> SentimentModel:
+    """Our model in each ONNX runtime: the default (int8 / fp32 by window length), all-int8, all-fp32."""
     model = SentimentModel.load(num_threads=1, runtime=request.param)
     assert model.runtime == request.param
     return model
 
 
-_ALONE_OTHER_ONNX: dict[str, dict[str, np.ndarray]] = {}  # per runtime
-
-
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(TEXT, min_size=1, max_size=10), batch_size=st.integers(1, 9), seed=st.integers(0, 2**16))
-def test_other_onnx_runtime_probabilities_do_not_depend_on_batch(
-    other_onnx_model: SentimentModel, texts: list[str], batch_size: int, seed: int
+def test_onnx_probabilities_do_not_depend_on_batch(
+    any_onnx_model: SentimentModel, texts: list[str], batch_size: int, seed: int
 ) -> None:
+    """Any batch, any order, any batch size (so any padding): each text's probabilities = scored alone."""
     texts = [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))]
-    _check_invariance(other_onnx_model, _ALONE_OTHER_ONNX.setdefault(other_onnx_model.runtime, {}), texts, batch_size)
+    _check_invariance(any_onnx_model, _ALONE_ONNX.setdefault(any_onnx_model.runtime, {}), texts, batch_size)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
