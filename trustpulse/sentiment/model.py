@@ -46,6 +46,7 @@ RUNTIME_TORCH_INT8_DYNAMIC = "torch-int8-dynamic"
 RUNTIMES = (RUNTIME_ONNX, RUNTIME_ONNX_INT8, RUNTIME_ONNX_FP32, RUNTIME_TORCH_FP32, RUNTIME_TORCH_INT8_DYNAMIC)
 ONNX_RUNTIMES = (RUNTIME_ONNX, RUNTIME_ONNX_INT8, RUNTIME_ONNX_FP32)
 DEFAULT_OURS_RUNTIME = RUNTIME_ONNX  # our model on CPU, when no runtime is asked for
+ONNX_BUILDS = {RUNTIME_ONNX: (True, False), RUNTIME_ONNX_INT8: (True,), RUNTIME_ONNX_FP32: (False,)}  # quantised?
 
 _SYNONYMS = {
     "negative": "negative",
@@ -317,7 +318,7 @@ class SentimentModel:
         root = Path(cache_dir or ortr.default_cache_root()) / ortr.CACHE_SUBDIR
         models: dict[bool, Path] = {}
         classifier = None
-        for quantize in {RUNTIME_ONNX: (True, False), RUNTIME_ONNX_INT8: (True,), RUNTIME_ONNX_FP32: (False,)}[runtime]:
+        for quantize in ONNX_BUILDS[runtime]:
             key = ortr.build_key(weights_sha, BASE_SHA256, quantize)
             target = root / key
             if not _runtime_intact(target):

@@ -70,6 +70,10 @@ def library_versions() -> dict[str, str]:
     return {name: version(name) for name in ("torch", "transformers", "onnx", "onnxruntime")}
 
 
+def recipe_version(quantize: bool) -> str:
+    return RECIPE_VERSION if quantize else FP32_RECIPE_VERSION
+
+
 def calibration_texts(path: Path = CALIBRATION_FILE) -> list[str]:
     """The packaged calibration set: 256 tweets from the SemEval *train* split (seed 13), already normalised."""
     return [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
@@ -80,7 +84,7 @@ def build_key(
 ) -> str:
     """sha256 of everything that determines the built model (the cache directory name)."""
     spec = {
-        "recipe": RECIPE_VERSION if quantize else FP32_RECIPE_VERSION,
+        "recipe": recipe_version(quantize),
         "classifier": classifier_sha256,
         "base": base_sha256,
         "calibration": file_sha256(calibration),
@@ -199,7 +203,7 @@ def build_runtime(
                 fp32.rename(tmp / MODEL_FILE)
             info = {
                 "key": key,
-                "recipe": RECIPE_VERSION if quantize else FP32_RECIPE_VERSION,
+                "recipe": recipe_version(quantize),
                 "quantized_matmuls": n_quant,
                 "fp32_matmul_pattern": FP32_MATMUL_PATTERN,
                 "calibration_texts": len(calibration_texts()),
@@ -259,13 +263,13 @@ class LengthRoutedClassifier:
 
     def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         is_short = mask.sum(axis=1) <= self.short_tokens
-        parts = {
-            flag: self._session(flag).logits(ids[rows], mask[rows])
-            for flag in (True, False)
-            if (rows := is_short == flag).any()
-        }
-        first = next(iter(parts.values()))
-        out = np.empty((len(ids), first.shape[1]), dtype=first.dtype)
-        for flag, values in parts.items():
-            out[is_short == flag] = values
+        out: np.ndarray | None = None
+        for short in (True, False):
+            rows = is_short == short
+            if rows.any():
+                values = self._session(short).logits(ids[rows], mask[rows])
+                if out is None:
+                    out = np.empty((len(ids), values.shape[1]), dtype=values.dtype)
+                out[rows] = values
+        assert out is not None, "an empty batch"
         return out
