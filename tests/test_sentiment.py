@@ -301,17 +301,57 @@ def test_training_smoke_run_writes_loadable_students(tmp_path: Path) -> None:
     # every student trains on the 333 rows (21 steps of 16); each teacher on the rows outside its fold
     assert [h["step"] for h in summary["distilled"][0]["history"]] == [10, 21]
     assert [h["step"] for h in summary["compressed"][0]["history"]] == [10, 21]
-    best = max(summary["compressed"], key=lambda s: s["selection_score"])
-    assert summary["selected"] == best["name"]
+    # the pair: first best tweet holdout reads short windows, first best long-form holdout long ones
+    saved = [*summary["distilled"], *summary["compressed"]]
+    short = max(saved, key=lambda s: s["holdout"]["macro_recall"])["name"]
+    long_ = max(saved, key=lambda s: s["longform_holdout"]["macro_recall"])["name"]
+    assert summary["selected"] == {"short_windows": short, "long_windows": long_}
     selected = sorted(p.name for p in (out / "selected").iterdir())
-    assert selected == ["classifier.json", "classifier.safetensors", "training.json"]
+    assert (out / "selected" / "classifier.safetensors").read_bytes() == (
+        out / long_ / "classifier.safetensors"
+    ).read_bytes()
+    if short == long_:
+        assert selected == ["classifier.json", "classifier.safetensors", "training.json"]
+    else:
+        assert selected == ["classifier.json", "classifier.safetensors", "short_windows", "training.json"]
+        assert (out / "selected" / "short_windows" / "classifier.safetensors").read_bytes() == (
+            out / short / "classifier.safetensors"
+        ).read_bytes()
+    pair = SentimentModel.load(str(out / "selected"), runtime="torch-fp32", num_threads=1)
+    assert pair.score_texts(["I love it"]).columns == COLUMNS
     for name, layers in (("student3", [0, 2, 5]), ("student2", [0, 5])):
         config = json.loads((out / name / "classifier.json").read_text())
         assert config["base_layers"] == layers
         model = SentimentModel.load(str(out / name), runtime="torch-fp32", num_threads=1)
-        assert model.model.config.num_hidden_layers == len(layers)
+        assert model.model.module.config.num_hidden_layers == len(layers)
         assert model.model_id.startswith("trustpulse-minilm-sentiment@")
         assert model.score_texts(["I love it", "I hate it"]).columns == COLUMNS
+
+
+def test_the_shipped_pair_is_chosen_on_the_two_holdouts_alone() -> None:
+    """Short windows go to the best tweet-holdout member, long ones to the best long-form-holdout member (pooled per
+    comment); the dev split plays no part; without long-form data one member reads both; ties go to the first."""
+    from trustpulse.sentiment.train import choose_readers
+
+    def logits(pred: list[int]) -> np.ndarray:
+        return np.eye(3, dtype=np.float32)[pred] * 5
+
+    y = np.array([0, 1, 2, 0, 1, 2])
+    # long-form holdout: 3 comments; comment 1 has two windows (rows 1 and 2, weights 1 and 3)
+    group = {"y": np.array([0, 1, 2]), "owner": [0, 1, 1, 2], "weight": [1, 1, 3, 1]}
+    data = {"y": y, "holdout": np.arange(6), "longform_holdout": group}
+    tweets_best = {"name": "a", "holdout": logits([0, 1, 2, 0, 1, 2]), "longform_holdout": logits([0, 0, 0, 0])}
+    # pooled, comment 1 is read by its heavier second window (neutral): all three right
+    comments_best = {"name": "b", "holdout": logits([0, 1, 2, 0, 0, 0]), "longform_holdout": logits([0, 2, 1, 2])}
+    tie = {"name": "c", "holdout": logits([0, 1, 2, 0, 1, 2]), "longform_holdout": logits([0, 2, 1, 2])}
+    dev_only = {"name": "d", "holdout": logits([1] * 6), "longform_holdout": logits([1] * 4), "dev": "perfect"}
+    short, long_ = choose_readers([dev_only, tweets_best, comments_best, tie], data)
+    assert (short["name"], long_["name"]) == ("a", "b")
+    short, long_ = choose_readers([tie, tweets_best, comments_best], data)
+    assert (short["name"], long_["name"]) == ("c", "c")
+    without = {"y": y, "holdout": np.arange(6), "longform_holdout": None}
+    short, long_ = choose_readers([comments_best, tweets_best], without)
+    assert short is long_ and short["name"] == "a"
 
 
 def test_teacher_folds_keep_a_long_comments_windows_together() -> None:

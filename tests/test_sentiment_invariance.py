@@ -162,6 +162,47 @@ def test_default_runtime_reads_short_windows_in_int8_and_long_ones_in_fp32(onnx_
     assert fresh.model._long is not None
 
 
+def _main_checkpoint_alone(tmp_path: Path) -> Path:
+    """The packaged model's main checkpoint without its short-window reader."""
+    from trustpulse.sentiment.checkpoint import CONFIG_FILE, SHORT_WINDOWS_KEY, WEIGHTS_FILE
+    from trustpulse.sentiment.model import DEFAULT_CLASSIFIER_DIR
+
+    alone = tmp_path / "long-reader"
+    alone.mkdir()
+    (alone / WEIGHTS_FILE).write_bytes((DEFAULT_CLASSIFIER_DIR / WEIGHTS_FILE).read_bytes())
+    config = json.loads((DEFAULT_CLASSIFIER_DIR / CONFIG_FILE).read_text())
+    assert config.pop(SHORT_WINDOWS_KEY) == "short_windows"
+    (alone / CONFIG_FILE).write_text(json.dumps(config))
+    return alone
+
+
+@pytest.mark.parametrize("runtime", ["onnx-int8-fp32", "torch-fp32"])
+def test_the_packaged_model_reads_short_windows_with_one_checkpoint_and_long_ones_with_the_other(
+    runtime: str, tmp_path: Path
+) -> None:
+    """Windows of up to 64 tokens are read by ``classifier/short_windows`` (the best tweet reader of the run),
+    longer ones by the main checkpoint, in the ONNX runtime and in plain torch alike; the model id covers both."""
+    from trustpulse.sentiment.model import DEFAULT_CLASSIFIER_DIR, RUNTIME_ONNX_FP32, RUNTIME_ONNX_INT8
+
+    short_rt, long_rt = (RUNTIME_ONNX_INT8, RUNTIME_ONNX_FP32) if runtime.startswith("onnx") else (runtime, runtime)
+    pair = SentimentModel.load(num_threads=1, runtime=runtime)
+    short_reader = SentimentModel.load(DEFAULT_CLASSIFIER_DIR / "short_windows", num_threads=1, runtime=short_rt)
+    long_reader = SentimentModel.load(_main_checkpoint_alone(tmp_path), num_threads=1, runtime=long_rt)
+    short = "@united thanks for the quick rebooking, great crew today!"
+    long = (  # one window of 65 to 128 tokens
+        "Great post Amber, I agree with most of it. We started a company blog two years ago and the first months "
+        "were hard: nobody read it, the team had no time, and the posts got shorter and shorter. What changed was "
+        "a simple rule that every question in the comments gets an answer within a day."
+    )
+    assert (
+        len({pair.model_id.split("+")[0], short_reader.model_id.split("+")[0], long_reader.model_id.split("+")[0]}) == 3
+    )
+    got = _probs(pair.score_texts([short, long]))
+    np.testing.assert_allclose(got[0], _probs(short_reader.score_texts([short]))[0], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got[1], _probs(long_reader.score_texts([long]))[0], rtol=0, atol=1e-6)
+    assert np.abs(_probs(long_reader.score_texts([short]))[0] - got[0]).max() > 1e-3  # the two readers differ
+
+
 def test_rebuilt_cache_gives_the_same_model_and_probabilities(onnx_model: SentimentModel, tmp_path: Path) -> None:
     """A fresh build (another cache directory: the int8 and the fp32 model) is byte-identical and scores
     identically."""
@@ -169,12 +210,12 @@ def test_rebuilt_cache_gives_the_same_model_and_probabilities(onnx_model: Sentim
     assert rebuilt.model_id == onnx_model.model_id
     builds = sorted((tmp_path / CACHE_SUBDIR).iterdir())
     recipes = sorted(json.loads((b / BUILD_FILE).read_text())["recipe"] for b in builds)
-    assert recipes == ["ort-fp32-v1", "ort-static-int8-v1"]
+    assert recipes == ["ort-fp32-v1", "ort-static-int8-v2"]
     for built in builds:
         assert (built / MODEL_FILE).read_bytes() == (
             default_cache_root() / CACHE_SUBDIR / built.name / MODEL_FILE
         ).read_bytes()
-    built = next(b for b in builds if json.loads((b / BUILD_FILE).read_text())["recipe"] == "ort-static-int8-v1")
+    built = next(b for b in builds if json.loads((b / BUILD_FILE).read_text())["recipe"] == "ort-static-int8-v2")
     texts = [t for t in POOL if t]
     np.testing.assert_array_equal(_probs(rebuilt.score_texts(texts)), _probs(onnx_model.score_texts(texts)))
     # A damaged cached file is detected and rebuilt, not used.
@@ -206,33 +247,37 @@ def test_built_runtime_loads_and_scores_without_torch(onnx_model: SentimentModel
     np.testing.assert_array_equal(np.array(out["probs"]), _probs(onnx_model.score_texts(texts)))
 
 
-def test_the_runtime_tokenizer_is_the_bases_auto_tokenizer() -> None:
-    """``load_tokenizer`` (PreTrainedTokenizerFast, no torch import) gives the ids and offsets AutoTokenizer gives
-    on the base: tweets, long text, accents, CJK, emoji, escapes and zero-width characters."""
+def test_the_runtime_tokenizers_are_the_bases_auto_tokenizer() -> None:
+    """``load_tokenizer`` (PreTrainedTokenizerFast, no torch import) and the ONNX runtimes' ``BaseTokenizer`` (the
+    ``tokenizers`` library alone) give the ids and offsets AutoTokenizer gives on the base: tweets, long text,
+    accents, CJK, emoji, escapes and zero-width characters."""
     from transformers import AutoTokenizer
 
-    from trustpulse.sentiment.model import base_model_dir, load_tokenizer
+    from trustpulse.sentiment.model import BaseTokenizer, base_model_dir, load_tokenizer
     from trustpulse.sentiment.windows import model_input_text
 
     auto = AutoTokenizer.from_pretrained(str(base_model_dir()), local_files_only=True)
     ours = load_tokenizer()
+    runtime = BaseTokenizer(base_model_dir())
     texts = [model_input_text(t) for t in POOL] + [
         "Ünïcödé café naïve",
         "日本語のテキスト",
         "a\u200bb \ufffd",
         "ALL CAPS!!! 😀😀",
+        " ".join(["word"] * 600),  # past the base's 512 positions and tokenizer.json's own 128-token truncation
     ]
-    for kwargs in (
-        {"add_special_tokens": False, "return_offsets_mapping": True, "truncation": False},
-        {"truncation": True, "max_length": 128},
-    ):
-        want, got = auto(texts, **kwargs), ours(texts, **kwargs)
-        assert got["input_ids"] == want["input_ids"]
-        if "offset_mapping" in want:
-            assert [list(map(tuple, o)) for o in got["offset_mapping"]] == [
-                list(map(tuple, o)) for o in want["offset_mapping"]
-            ]
-    assert ours.pad_token_id == auto.pad_token_id
+    windows = {"add_special_tokens": False, "return_offsets_mapping": True, "truncation": False}
+    for tokenizer, calls in ((ours, (windows, {"truncation": True, "max_length": 128})), (runtime, (windows, {}))):
+        for kwargs in calls:
+            want, got = auto(texts, **kwargs, verbose=False), tokenizer(texts, **kwargs)
+            assert got["input_ids"] == want["input_ids"]
+            if "offset_mapping" in want:
+                assert [list(map(tuple, o)) for o in got["offset_mapping"]] == [
+                    list(map(tuple, o)) for o in want["offset_mapping"]
+                ]
+        assert tokenizer(texts[0])["input_ids"] == auto(texts[0])["input_ids"]
+        assert tokenizer.pad_token_id == auto.pad_token_id
+    assert len(runtime(texts[-1])["input_ids"]) == 602
 
 
 # ------------------------------------------------------------------------------ languages

@@ -19,6 +19,10 @@ LABELS = ("negative", "neutral", "positive")
 FORMAT = "trustpulse-sentiment-classifier/1"
 WEIGHTS_FILE = "classifier.safetensors"
 CONFIG_FILE = "classifier.json"
+# A model may be two checkpoints: the main one reads long windows and names, under this key, the one that reads
+# windows of at most ``onnx_runtime.SHORT_WINDOW_TOKENS`` tokens (``short_windows_checkpoint``).
+SHORT_WINDOWS_KEY = "short_windows"
+SHORT_WINDOWS_DIR = "short_windows"
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 
 
@@ -91,6 +95,31 @@ def read_config(checkpoint_dir: Path) -> dict[str, Any]:
     if config.get("format") != FORMAT:
         raise ValueError(f"{checkpoint_dir / CONFIG_FILE}: not a {FORMAT} checkpoint")
     return config
+
+
+def short_windows_checkpoint(checkpoint_dir: Path) -> Path | None:
+    """The checkpoint that reads this model's short windows, when it names one (``SHORT_WINDOWS_KEY`` in its
+    ``classifier.json``: a subdirectory holding a checkpoint of the same run); ``None``: it reads every window."""
+    name = read_config(checkpoint_dir).get(SHORT_WINDOWS_KEY)
+    if name is None:
+        return None
+    short = checkpoint_dir / name
+    if not (short / CONFIG_FILE).is_file() or Path(name).is_absolute() or ".." in Path(name).parts:
+        raise ValueError(f"{checkpoint_dir / CONFIG_FILE}: {SHORT_WINDOWS_KEY} {name!r} is not a checkpoint below it")
+    return short
+
+
+def attach_short_windows(checkpoint_dir: Path, short_checkpoint: Path) -> None:
+    """Copy ``short_checkpoint`` into ``checkpoint_dir`` and name it as the reader of short windows."""
+    import shutil
+
+    target = checkpoint_dir / SHORT_WINDOWS_DIR
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        shutil.copy2(short_checkpoint / name, target / name)
+    config = read_config(checkpoint_dir) | {SHORT_WINDOWS_KEY: SHORT_WINDOWS_DIR}
+    (checkpoint_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
 
 
 def load_classifier(checkpoint_dir: Path | str, base_dir: Path | str) -> Any:

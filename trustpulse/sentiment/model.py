@@ -22,7 +22,13 @@ import numpy as np
 import polars as pl
 
 from trustpulse.embeddings import BATCH_SIZE, quiet_model_loading
-from trustpulse.sentiment.checkpoint import CONFIG_FILE, LABELS, WEIGHTS_FILE, load_classifier
+from trustpulse.sentiment.checkpoint import (
+    CONFIG_FILE,
+    LABELS,
+    WEIGHTS_FILE,
+    load_classifier,
+    short_windows_checkpoint,
+)
 from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts, softmax
 from trustpulse.storage import file_sha256
 
@@ -46,7 +52,8 @@ RUNTIME_TORCH_INT8_DYNAMIC = "torch-int8-dynamic"
 RUNTIMES = (RUNTIME_ONNX, RUNTIME_ONNX_INT8, RUNTIME_ONNX_FP32, RUNTIME_TORCH_FP32, RUNTIME_TORCH_INT8_DYNAMIC)
 ONNX_RUNTIMES = (RUNTIME_ONNX, RUNTIME_ONNX_INT8, RUNTIME_ONNX_FP32)
 DEFAULT_OURS_RUNTIME = RUNTIME_ONNX  # our model on CPU, when no runtime is asked for
-ONNX_BUILDS = {RUNTIME_ONNX: (True, False), RUNTIME_ONNX_INT8: (True,), RUNTIME_ONNX_FP32: (False,)}  # quantised?
+# Per ONNX runtime: are (short windows, long windows) read by the int8 build? (else by the fp32 graph)
+ONNX_BUILDS = {RUNTIME_ONNX: (True, False), RUNTIME_ONNX_INT8: (True, True), RUNTIME_ONNX_FP32: (False, False)}
 
 _SYNONYMS = {
     "negative": "negative",
@@ -104,6 +111,44 @@ def load_tokenizer(base_dir: Path | str | None = None) -> Any:
     return PreTrainedTokenizerFast.from_pretrained(str(base_dir or base_model_dir()), local_files_only=True)
 
 
+class BaseTokenizer:
+    """The base's ``tokenizer.json`` run by the ``tokenizers`` library alone: the ONNX runtimes' tokenizer.
+
+    Why: importing transformers' tokenizer classes costs about 0.36 s of every cold start (more than scoring 700
+    tweets). Token ids and offsets are PreTrainedTokenizerFast's (a test compares them). It does what inference
+    asks and no more: no truncation and no padding (the file's own 128-token truncation and padding are switched
+    off, as transformers switches them off per call).
+    """
+
+    def __init__(self, base_dir: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        pad = json.loads((base_dir / "special_tokens_map.json").read_text()).get("pad_token")
+        pad = pad.get("content") if isinstance(pad, dict) else pad
+        self.pad_token_id = self._tokenizer.token_to_id(pad) if pad else None
+
+    def __call__(
+        self,
+        text: str | Sequence[str],
+        add_special_tokens: bool = True,
+        return_offsets_mapping: bool = False,
+        truncation: bool = False,
+        verbose: bool = True,
+    ) -> dict[str, Any]:
+        if truncation:
+            raise ValueError("BaseTokenizer never truncates: long texts are cut into windows by the caller")
+        single = isinstance(text, str)
+        batch = [text] if single else list(text)
+        encodings = self._tokenizer.encode_batch(batch, add_special_tokens=add_special_tokens)
+        out: dict[str, Any] = {"input_ids": [e.ids for e in encodings]}
+        if return_offsets_mapping:
+            out["offset_mapping"] = [e.offsets for e in encodings]
+        return {k: v[0] for k, v in out.items()} if single else out
+
+
 def _checkpoint_sha256(checkpoint_dir: Path) -> str:
     """sha256 of a checkpoint's weights and config (either changes the model)."""
     weights = checkpoint_dir / WEIGHTS_FILE
@@ -112,6 +157,35 @@ def _checkpoint_sha256(checkpoint_dir: Path) -> str:
             f"sentiment classifier not found: {weights} (train it with `python -m trustpulse.sentiment.train`)"
         )
     return hashlib.sha256((file_sha256(weights) + file_sha256(checkpoint_dir / CONFIG_FILE)).encode()).hexdigest()
+
+
+def _short_windows(checkpoint_dir: Path) -> Path | None:
+    try:
+        return short_windows_checkpoint(checkpoint_dir)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"sentiment classifier {checkpoint_dir}: {exc}") from exc
+
+
+def _model_sha256(checkpoint_dir: Path) -> str:
+    """sha256 of everything that makes the model: the checkpoint, and the short-window one where it names one."""
+    short = _short_windows(checkpoint_dir)
+    if short is None:
+        return _checkpoint_sha256(checkpoint_dir)
+    return hashlib.sha256((_checkpoint_sha256(checkpoint_dir) + _checkpoint_sha256(short)).encode()).hexdigest()
+
+
+class TorchClassifier:
+    """A PyTorch sequence classifier behind the ``(ids, mask) -> logits`` interface the ONNX sessions have."""
+
+    def __init__(self, module: Any, device: str) -> None:
+        self.module, self.device = module, device
+
+    def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            ids_t, mask_t = torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device)
+            return self.module(input_ids=ids_t, attention_mask=mask_t).logits.float().cpu().numpy()
 
 
 def _pick_runtime(runtime: str | None, quantize: bool | None, ours: bool, device: str) -> str:
@@ -277,6 +351,8 @@ class SentimentModel:
                 return cls._load_onnx(checkpoint_dir, bdir, matrix, threads, cache_dir, runtime)
             _torch_threads(threads)
             hf_model, tok, model_id = cls._load_ours(checkpoint_dir, bdir)
+            short_dir = _short_windows(checkpoint_dir)
+            short_model = cls._load_ours(short_dir, bdir)[0] if short_dir is not None else None
         else:
             if runtime in ONNX_RUNTIMES:
                 raise ModelLoadError(
@@ -284,20 +360,32 @@ class SentimentModel:
                 )
             _torch_threads(threads)
             hf_model, tok = cls._load_hf(name)
+            short_model = None
             model_id = name
             id2label = {int(k): v for k, v in hf_model.config.id2label.items()}
             matrix = _label_matrix(id2label, label_map, name)
 
-        hf_model.eval()
-        if runtime == RUNTIME_TORCH_INT8_DYNAMIC:
-            import torch
+        def prepared(module: Any) -> TorchClassifier:
+            module.eval()
+            if runtime == RUNTIME_TORCH_INT8_DYNAMIC:
+                import torch
 
-            with quiet_model_loading():
-                hf_model = torch.ao.quantization.quantize_dynamic(hf_model, {torch.nn.Linear}, dtype=torch.qint8)
+                with quiet_model_loading():
+                    module = torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8)
+            else:
+                module.to(device)
+            return TorchClassifier(module, device)
+
+        backend: Any = prepared(hf_model)
+        if short_model is not None:
+            from trustpulse.sentiment.onnx_runtime import SHORT_WINDOW_TOKENS, LengthRoutedClassifier
+
+            long_backend = backend
+            backend = LengthRoutedClassifier(prepared(short_model), lambda: long_backend, SHORT_WINDOW_TOKENS)
+        if runtime == RUNTIME_TORCH_INT8_DYNAMIC:
             model_id += "+int8"
-        else:
-            hf_model.to(device)
-        return cls(hf_model, tok, model_id, matrix, device=device, runtime=runtime)
+        max_pos = int(getattr(hf_model.config, "max_position_embeddings", MAX_WINDOW_TOKENS))
+        return cls(backend, tok, model_id, matrix, device=device, runtime=runtime, max_positions=max_pos)
 
     @classmethod
     def _load_onnx(
@@ -314,46 +402,48 @@ class SentimentModel:
         from trustpulse.sentiment import onnx_runtime as ortr
 
         base = verify_base(base_dir)  # before anything else: never run unverified weights
-        weights_sha = _checkpoint_sha256(checkpoint_dir)
         root = Path(cache_dir or ortr.default_cache_root()) / ortr.CACHE_SUBDIR
-        models: dict[bool, Path] = {}
-        classifier = None
-        for quantize in ONNX_BUILDS[runtime]:
+        short_dir = _short_windows(checkpoint_dir) or checkpoint_dir
+
+        def built(checkpoint: Path, quantize: bool) -> Path:
+            weights_sha = _checkpoint_sha256(checkpoint)
             key = ortr.build_key(weights_sha, BASE_SHA256, quantize)
             target = root / key
             if not _runtime_intact(target):
                 shutil.rmtree(target, ignore_errors=True)
-                if classifier is None:
-                    classifier, tok, _ = cls._load_ours(checkpoint_dir, base)
+                classifier, tok, _ = cls._load_ours(checkpoint, base)
                 meta = {"classifier_sha256": weights_sha, "base_sha256": BASE_SHA256}
                 ortr.build_runtime(classifier, tok, target, key, meta, quantize)
-            models[quantize] = target
-        if len(models) == 2:
-            session: Any = ortr.LengthRoutedClassifier(
-                ortr.OrtClassifier(models[True] / ortr.MODEL_FILE, threads),
-                lambda: ortr.OrtClassifier(models[False] / ortr.MODEL_FILE, threads),
+            return target
+
+        short_q, long_q = ONNX_BUILDS[runtime]
+        short_target, long_target = built(short_dir, short_q), built(checkpoint_dir, long_q)
+        if short_target == long_target:
+            session: Any = ortr.OrtClassifier(short_target / ortr.MODEL_FILE, threads)
+            key = short_target.name
+        else:
+            session = ortr.LengthRoutedClassifier(
+                ortr.OrtClassifier(short_target / ortr.MODEL_FILE, threads),
+                lambda: ortr.OrtClassifier(long_target / ortr.MODEL_FILE, threads),
                 ortr.SHORT_WINDOW_TOKENS,
             )
             # the routing rule is part of what a score means: a new cut must not reuse cached scores
             key = hashlib.sha256(
-                f"{models[True].name}+{models[False].name}+short<={ortr.SHORT_WINDOW_TOKENS}".encode()
+                f"{short_target.name}+{long_target.name}+short<={ortr.SHORT_WINDOW_TOKENS}".encode()
             ).hexdigest()
-        else:
-            ((_, target),) = models.items()
-            session, key = ortr.OrtClassifier(target / ortr.MODEL_FILE, threads), target.name
-        tok = load_tokenizer(base)
+        tok = BaseTokenizer(base)
         max_pos = int(json.loads((base / "config.json").read_text()).get("max_position_embeddings", 512))
-        model_id = f"{DEFAULT_MODEL}@{weights_sha[:8]}+{runtime}.{key[:8]}"
+        model_id = f"{DEFAULT_MODEL}@{_model_sha256(checkpoint_dir)[:8]}+{runtime}.{key[:8]}"
         return cls(session, tok, model_id, matrix, runtime=runtime, max_positions=max_pos)
 
     @staticmethod
     def _load_ours(checkpoint_dir: Path, base_dir: Path | None) -> tuple[Any, Any, str]:
         """Our checkpoint + the verified base's word embeddings, as a torch classifier in fp32."""
         base_dir = verify_base(base_dir)  # before anything else: never run unverified weights
-        weights_sha = _checkpoint_sha256(checkpoint_dir)
+        model_sha = _model_sha256(checkpoint_dir)
         with quiet_model_loading():
             model = load_classifier(checkpoint_dir, base_dir)
-        return model, load_tokenizer(base_dir), f"{DEFAULT_MODEL}@{weights_sha[:8]}"
+        return model, load_tokenizer(base_dir), f"{DEFAULT_MODEL}@{model_sha[:8]}"
 
     @staticmethod
     def _load_hf(name: str) -> tuple[Any, Any]:
@@ -408,19 +498,9 @@ class SentimentModel:
         result: every op is row-wise and padded key positions get an exact zero attention weight.
         """
         probs = np.zeros((len(windows), self.label_matrix.shape[0]), dtype=np.float32)
-        if self.runtime in ONNX_RUNTIMES:
-            for sel, ids, mask in self._padded_batches(windows, batch_size, progress):
-                self.forward_calls += 1
-                probs[sel] = softmax(self.model.logits(ids, mask).astype(np.float64))
-            return probs
-        import torch
-
-        with torch.inference_mode():
-            for sel, ids, mask in self._padded_batches(windows, batch_size, progress):
-                ids_t, mask_t = torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device)
-                logits = self.model(input_ids=ids_t, attention_mask=mask_t).logits
-                self.forward_calls += 1
-                probs[sel] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        for sel, ids, mask in self._padded_batches(windows, batch_size, progress):
+            self.forward_calls += 1
+            probs[sel] = softmax(self.model.logits(ids, mask).astype(np.float64))
         return probs
 
     def _padded_batches(

@@ -24,9 +24,11 @@ Stages:
 5. Every member keeps its checkpoint with the best *selection score*: the holdout's macro recall, averaged with
    the long-form holdout's. Each student then gets an additive logit bias (folded into the classifier bias), the
    one with the best selection score among those that keep every class's holdout recall at or above
-   ``--min-class-recall``, and is saved (``classifier.safetensors`` + ``classifier.json`` + ``training.json``);
-   the small student with the best selection score is copied to ``OUT/selected``. The TweetEval validation
-   split and the long-comment dev set are only reported, never used for any choice.
+   ``--min-class-recall``, and is saved (``classifier.safetensors`` + ``classifier.json`` + ``training.json``).
+6. **The shipped pair** (``choose_readers``), copied to ``OUT/selected``: of the 6-layer and the small students,
+   the best on the tweet holdout reads short windows (tweets) and the best on the long-form holdout reads long
+   ones (``selected/short_windows`` holds the first when they differ). The TweetEval validation split and the
+   long-comment dev set are only reported, never used for any choice.
 
 Members run as subprocesses (``--parallel`` at a time) that share the tokenised data through ``work/data.pt``.
 """
@@ -50,6 +52,7 @@ import torch
 
 from trustpulse.sentiment.checkpoint import (
     LABELS,
+    attach_short_windows,
     build_classifier,
     evenly_spaced_layers,
     export_as_base,
@@ -393,6 +396,22 @@ def balanced(holdout_logits: np.ndarray, data: dict[str, Any], floor: float) -> 
     """``bias -> every class recall on the tweet holdout >= floor`` (the issue's bar: no class left behind)."""
     y = data["y"][data["holdout"]]
     return lambda b: min(macro_recall(y, (holdout_logits + b).argmax(1))[1]) >= floor
+
+
+def choose_readers(members: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The shipped pair, (short-window reader, long-window reader), chosen on the holdouts alone: the member with
+    the best tweet-holdout macro recall reads windows of up to ``onnx_runtime.SHORT_WINDOW_TOKENS`` tokens (which
+    is every tweet), the one with the best long-form holdout macro recall (pooled per text) reads longer ones.
+    Without long-form data one member reads both. Ties go to the earlier member (the 6-layer student first)."""
+    tweets = data["y"][data["holdout"]]
+    short = max(members, key=lambda r: macro_recall(tweets, r["holdout"].argmax(1))[0])
+    group = data.get("longform_holdout")
+    if group is None or not len(group["y"]) or any(r["longform_holdout"] is None for r in members):
+        return short, short
+    long_ = max(
+        members, key=lambda r: macro_recall(group["y"], pooled_log_probs(r["longform_holdout"], group).argmax(1))[0]
+    )
+    return short, long_
 
 
 def scores(logits: np.ndarray, y: np.ndarray) -> dict[str, Any]:
@@ -822,9 +841,9 @@ def main(argv: list[str] | None = None) -> int:
         "torch": torch.__version__,
         "command": "python -m trustpulse.sentiment.train " + " ".join(sys.argv[1:] if argv is None else argv),
     }
-    teacher_base = args.distill_from
+    teacher_base, distilled = args.distill_from, []
     if teacher_base is None:
-        teacher_base = distill_six_layers(args, data, work, summary)
+        teacher_base, distilled = distill_six_layers(args, data, work, summary)
     compressed = run_members(
         student_specs(
             args,
@@ -839,12 +858,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     summary["compressed"] = [report(r["name"], r, data) for r in compressed]
     summary["total_minutes"] = round((time.time() - t0) / 60, 2)
-    # The pre-registered choice: the best selection score on the holdouts (the dev split is never looked at).
-    chosen = max(compressed, key=lambda r: selection_score(r["holdout"], r["longform_holdout"], data))
-    summary["selected"] = chosen["name"]
-    for r in compressed:
+    # The pre-registered choice (the dev split is never looked at): see ``choose_readers``.
+    members = [r for r in [*distilled, *compressed] if r.get("saved")]
+    short, long_ = choose_readers(members, data)
+    summary["selected"] = {"long_windows": long_["name"], "short_windows": short["name"]}
+    for r in members:
         (Path(r["saved"]) / "training.json").write_text(json.dumps({**summary, "this": r["name"]}, indent=2) + "\n")
-    shutil.copytree(chosen["saved"], args.out / "selected", dirs_exist_ok=True)
+    shutil.rmtree(args.out / "selected", ignore_errors=True)
+    shutil.copytree(long_["saved"], args.out / "selected")
+    if short is not long_:
+        attach_short_windows(args.out / "selected", Path(short["saved"]))
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     for entry in [*summary.get("teachers", []), *summary.get("distilled", []), *summary["compressed"]]:
         print(
@@ -854,12 +877,15 @@ def main(argv: list[str] | None = None) -> int:
             f"dev {entry['dev_report_only']['macro_recall']:.4f} {entry['dev_report_only']['recall']}",
             flush=True,
         )
-    print(f"selected {chosen['name']}; done in {summary['total_minutes']} min -> {args.out}", flush=True)
+    print(f"selected {summary['selected']}; done in {summary['total_minutes']} min -> {args.out}", flush=True)
     return 0
 
 
-def distill_six_layers(args: argparse.Namespace, data: dict[str, Any], work: Path, summary: dict[str, Any]) -> Path:
-    """Stages 2-3: out-of-fold teachers, then the 6-layer student on their soft labels; return it as a base dir."""
+def distill_six_layers(
+    args: argparse.Namespace, data: dict[str, Any], work: Path, summary: dict[str, Any]
+) -> tuple[Path, list[dict[str, Any]]]:
+    """Stages 2-3: out-of-fold teachers, then the 6-layer student on their soft labels; return it as a base dir
+    (the small students start from it) and the 6-layer members' results."""
     specs = teacher_specs(args, data)
     teachers = run_members(specs, args, work)
     soft = np.zeros((len(data["y"]), 3), dtype=np.float32)
@@ -877,7 +903,7 @@ def distill_six_layers(args: argparse.Namespace, data: dict[str, Any], work: Pat
     distilled = run_members(students, args, work)
     summary["distilled"] = [report(r["name"], r, data) for r in distilled]
     six = next(r for r in distilled if r["name"] == "student6")
-    return export_as_base(six["saved"], args.base, work / "distilled6-as-base")
+    return export_as_base(six["saved"], args.base, work / "distilled6-as-base"), distilled
 
 
 if __name__ == "__main__":
