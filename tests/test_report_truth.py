@@ -325,6 +325,33 @@ def test_unanswered_negative_counts_negative_questions_too(tmp_path: Path) -> No
     assert reconcile(root / "warehouse", report.stated).passed
 
 
+def test_unanswered_negative_count_says_when_it_rests_on_long_comments(tmp_path: Path) -> None:
+    """The negative count is the model's reading; when at least half of those open negative mentions are comments of
+    80+ words (the model's weak spot), the takeaway says how many, counted from the texts themselves."""
+    import re
+
+    root = build_rich_root(tmp_path / "data")
+    report = load_report(root, run_date=RUN_DATE)
+    needs = pl.read_parquet(root / "warehouse" / "needs_answer.parquet")
+    open_ids = report.in_period(report.unanswered)["mention_id"].to_list()
+    negative_open = needs.filter(pl.col("is_negative") & pl.col("mention_id").is_in(open_ids))["mention_id"].to_list()
+    assert len(negative_open) >= 2
+    text = blocks.takeaways(report, all_kpis(report))
+    assert f"{len(negative_open)} of them read as negative by the sentiment model" in text
+    assert "which the model reads least reliably" not in text  # the fixture's comments are short
+
+    made_long = negative_open[: (len(negative_open) + 1) // 2]  # at least half
+    long_text = " ".join(["the parcel came late and support never wrote back"] * 9)  # 81 words
+    unanswered = pl.read_parquet(root / "warehouse" / "unanswered.parquet").with_columns(
+        text=pl.when(pl.col("mention_id").is_in(made_long)).then(pl.lit(long_text)).otherwise(pl.col("text"))
+    )
+    _write(root, "unanswered", unanswered)
+    text = blocks.takeaways(load_report(root, run_date=RUN_DATE), all_kpis(load_report(root, run_date=RUN_DATE)))
+    found = re.search(r"([\d,]+) of those ([\d,]+) are comments of 80\+ words, which the model reads least", text)
+    assert found is not None, text
+    assert (int(found.group(1)), int(found.group(2))) == (len(made_long), len(negative_open))
+
+
 # ---- 3. reconciliation -------------------------------------------------------------------------------------------
 
 

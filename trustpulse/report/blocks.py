@@ -11,7 +11,7 @@ import polars as pl
 from trustpulse.report import fmt
 from trustpulse.report.context import NO_BRAND, Report
 from trustpulse.report.escape import h, quote, safe_link
-from trustpulse.report.kpis import NOT_ENOUGH, NOT_IN_EXPORT, BrandKpis, Kpi, checked_interval
+from trustpulse.report.kpis import NOT_ENOUGH, NOT_IN_EXPORT, BrandKpis, Kpi, checked_interval, long_comments
 from trustpulse.report.stated import (
     ANSWERED,
     ANSWERED_NOT_IN_DUMP,
@@ -25,6 +25,7 @@ from trustpulse.report.stated import (
     UNDATED,
 )
 from trustpulse.sentiment.languages import NOT_SCORED_LANGUAGE
+from trustpulse.settings import LONG_COMMENT_WORDS
 
 COMPONENTS = ("ability", "benevolence", "integrity")
 OWNERS_NAMED = 5  # owner accounts named in a sentence before "and N more"
@@ -242,14 +243,24 @@ def takeaways(report: Report, kpis: Sequence[BrandKpis]) -> str:
     # Negative by the sentiment label, whatever made the mention need an answer: `reason` names only the first
     # of question > negative > direct, so a negative question would not count.
     negative_needs = report.needs.filter(pl.col("is_negative")).select("mention_id", "owner")
-    negative = open_now.join(negative_needs, on=["mention_id", "owner"], how="semi").height
+    negative_open = open_now.join(negative_needs, on=["mention_id", "owner"], how="semi")
+    negative = negative_open.height
     if open_now.height:
         scope = {"period": report.period.label, "where": "takeaways"}
         when = "in all periods" if report.period.is_all else "from this period"
+        # The count is the model's reading: where it rests mostly on long comments, which the model reads least
+        # reliably, the sentence says so (as the net-sentiment card does).
+        long = long_comments(negative_open["text"]) if "text" in negative_open.columns else 0
+        caveat = (
+            f" {long:,} of those {negative:,} are comments of {LONG_COMMENT_WORDS}+ words, which the model reads "
+            "least reliably (see Methodology)."
+            if negative and 2 * long >= negative
+            else ""
+        )
         points.append(
             f"{report.stated.add(UNANSWERED, open_now.height, **scope):,} mentions {when} are still unanswered, "
-            f"{report.stated.add(UNANSWERED_NEGATIVE, negative, **scope):,} of them negative "
-            "(the worst are quoted under <i>Worst unanswered mentions</i>)."
+            f"{report.stated.add(UNANSWERED_NEGATIVE, negative, **scope):,} of them read as negative by the "
+            f"sentiment model (the worst are quoted under <i>Worst unanswered mentions</i>).{h(caveat)}"
         )
     dumps = report.accounting.height
     kept = report.stated.add(MENTIONS_TOTAL, int(report.accounting["kept"].sum() or 0), where="takeaways")

@@ -101,6 +101,11 @@ def net_sentiment_measure(audience: pl.DataFrame, min_n: int = DEFAULT_MIN_KPI_N
     return Measure(100 * net, low, high, n, interval_note=why, caveat=long_comment_caveat(audience))
 
 
+def long_comments(texts: pl.Series) -> int:
+    """How many of ``texts`` are comments of ``LONG_COMMENT_WORDS``+ words: the sentiment model's weak spot."""
+    return int((texts.fill_null("").str.count_matches(r"\S+") >= LONG_COMMENT_WORDS).sum())
+
+
 def long_comment_caveat(audience: pl.DataFrame) -> str | None:
     """When at least half of the scored mentions are long comments, say so: that is where the sentiment model is
     least reliable (its measured recall on comments of `LONG_COMMENT_WORDS`+ words is far below its recall on
@@ -108,8 +113,7 @@ def long_comment_caveat(audience: pl.DataFrame) -> str | None:
     scored = audience.filter(pl.col("label").is_not_null())
     if scored.height == 0 or "text" not in scored.columns:
         return None
-    words = scored["text"].fill_null("").str.count_matches(r"\S+")
-    long = int((words >= LONG_COMMENT_WORDS).sum())
+    long = long_comments(scored["text"])
     if 2 * long < scored.height:
         return None
     return (
