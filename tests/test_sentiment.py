@@ -77,8 +77,37 @@ def test_the_classifier_ships_inside_the_package() -> None:
     package_dir = Path(trustpulse.__file__).parent
     assert DEFAULT_CLASSIFIER_DIR.is_relative_to(package_dir)
     names = ("classifier.safetensors", "classifier.json", "training.json", "MODEL_CARD.md")
-    for name in (*names, "short_windows/classifier.safetensors", "short_windows/classifier.json"):
+    short = ("classifier.safetensors", "classifier.2.safetensors", "classifier.json")
+    for name in (*names, *(f"short_windows/{n}" for n in short)):
         assert (DEFAULT_CLASSIFIER_DIR / name).is_file(), name
+
+
+def test_weights_are_saved_in_shards_under_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkpoint over ``MAX_SHARD_BYTES`` is saved in shards (no file the repository cannot keep), read back
+    whole, hashed whole (a change in any shard changes the model id), and a smaller re-save leaves no stale shard;
+    the packaged files are all under the 15 MB limit."""
+    import torch
+
+    from trustpulse.sentiment import checkpoint
+    from trustpulse.sentiment.model import _checkpoint_sha256
+
+    monkeypatch.setattr(checkpoint, "MAX_SHARD_BYTES", 1000)
+    state = {f"t{i}": torch.full((100,), float(i), dtype=torch.float16) for i in range(7)}  # 200 bytes each
+    checkpoint.save_weights(state, tmp_path)
+    (tmp_path / checkpoint.CONFIG_FILE).write_text("{}")
+    shards = checkpoint.weight_files(tmp_path)
+    assert [p.name for p in shards] == ["classifier.safetensors", "classifier.2.safetensors"]
+    from safetensors.torch import load_file
+
+    read = {k: v for shard in shards for k, v in load_file(str(shard)).items()}
+    assert read.keys() == state.keys() and all(torch.equal(read[k], state[k]) for k in state)
+    before = _checkpoint_sha256(tmp_path)
+    checkpoint.save_weights(state | {"t6": torch.zeros(100, dtype=torch.float16)}, tmp_path)  # only shard 2 differs
+    assert _checkpoint_sha256(tmp_path) != before
+    checkpoint.save_weights({"t0": state["t0"]}, tmp_path)
+    assert [p.name for p in checkpoint.weight_files(tmp_path)] == ["classifier.safetensors"]
+    assert not (tmp_path / "classifier.2.safetensors").exists()
+    assert all(p.stat().st_size < 15 * 2**20 for p in DEFAULT_CLASSIFIER_DIR.rglob("*") if p.is_file())
 
 
 def test_default_model_scores() -> None:
@@ -307,17 +336,19 @@ def test_training_smoke_run_writes_loadable_students(tmp_path: Path) -> None:
     short = max(saved, key=lambda s: s["holdout"]["macro_recall"])["name"]
     long_ = max(saved, key=lambda s: s["longform_holdout"]["macro_recall"])["name"]
     assert summary["selected"] == {"short_windows": short, "long_windows": long_}
-    selected = sorted(p.name for p in (out / "selected").iterdir())
-    assert (out / "selected" / "classifier.safetensors").read_bytes() == (
-        out / long_ / "classifier.safetensors"
-    ).read_bytes()
+    from trustpulse.sentiment.checkpoint import weight_files
+
+    def weights(d: Path) -> list[tuple[str, bytes]]:  # the 6-layer student is saved in two shards
+        return [(p.name, p.read_bytes()) for p in weight_files(d)]
+
+    selected = out / "selected"
+    assert weights(selected) == weights(out / long_)
+    others = sorted(p.name for p in selected.iterdir() if not p.name.endswith(".safetensors"))
     if short == long_:
-        assert selected == ["classifier.json", "classifier.safetensors", "training.json"]
+        assert others == ["classifier.json", "training.json"]
     else:
-        assert selected == ["classifier.json", "classifier.safetensors", "short_windows", "training.json"]
-        assert (out / "selected" / "short_windows" / "classifier.safetensors").read_bytes() == (
-            out / short / "classifier.safetensors"
-        ).read_bytes()
+        assert others == ["classifier.json", "short_windows", "training.json"]
+        assert weights(selected / "short_windows") == weights(out / short)
     pair = SentimentModel.load(str(out / "selected"), runtime="torch-fp32", num_threads=1)
     assert pair.score_texts(["I love it"]).columns == COLUMNS
     for name, layers in (("student3", [0, 2, 5]), ("student2", [0, 5])):

@@ -18,6 +18,9 @@ from typing import Any
 LABELS = ("negative", "neutral", "positive")
 FORMAT = "trustpulse-sentiment-classifier/1"
 WEIGHTS_FILE = "classifier.safetensors"
+# Weights over this size are saved in shards (``classifier.safetensors``, ``classifier.2.safetensors``, ...): the
+# repository keeps no file over 15 MB, and a 6-layer checkpoint is 22 MB.
+MAX_SHARD_BYTES = 12 * 2**20
 CONFIG_FILE = "classifier.json"
 # A model may be two checkpoints: the main one reads long windows and names, under this key, the one that reads
 # windows of at most ``onnx_runtime.SHORT_WINDOW_TOKENS`` tokens (``short_windows_checkpoint``).
@@ -74,20 +77,47 @@ def build_classifier(base_dir: Path | str, layers: list[int]) -> Any:
     return model
 
 
-def save_classifier(model: Any, out_dir: Path, layers: list[int], meta: dict[str, Any]) -> Path:
-    """Write ``classifier.safetensors`` (every tensor but the word embeddings, fp16) and ``classifier.json``."""
-    from safetensors.torch import save_file
+def weight_files(checkpoint_dir: Path) -> list[Path]:
+    """A checkpoint's weight shards in order: ``classifier.safetensors``, then ``classifier.2.safetensors``, ..."""
+    shards = [checkpoint_dir / WEIGHTS_FILE]
+    while (nxt := checkpoint_dir / f"classifier.{len(shards) + 1}.safetensors").is_file():
+        shards.append(nxt)
+    return shards
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+
+def save_classifier(model: Any, out_dir: Path, layers: list[int], meta: dict[str, Any]) -> Path:
+    """Write ``classifier.safetensors`` (every tensor but the word embeddings, fp16; more shards when over
+    ``MAX_SHARD_BYTES``) and ``classifier.json``."""
     state = {
         k: v.detach().to("cpu").half().contiguous()
         for k, v in model.state_dict().items()
         if k != WORD_EMBEDDINGS and v.is_floating_point()
     }
-    save_file(state, str(out_dir / WEIGHTS_FILE))
+    save_weights(state, out_dir)
     config = {"format": FORMAT, "labels": list(LABELS), "base_layers": list(layers), **meta}
     (out_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     return out_dir / WEIGHTS_FILE
+
+
+def save_weights(state: dict[str, Any], out_dir: Path) -> None:
+    """``state`` as safetensors shards of at most ``MAX_SHARD_BYTES`` each (tensors in their order; old shards
+    removed)."""
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in weight_files(out_dir):
+        old.unlink(missing_ok=True)
+    shards: list[dict[str, Any]] = [{}]
+    size = 0
+    for name, tensor in state.items():
+        nbytes = tensor.numel() * tensor.element_size()
+        if shards[-1] and size + nbytes > MAX_SHARD_BYTES:
+            shards.append({})
+            size = 0
+        shards[-1][name] = tensor
+        size += nbytes
+    for i, shard in enumerate(shards):
+        save_file(shard, str(out_dir / (WEIGHTS_FILE if i == 0 else f"classifier.{i + 1}.safetensors")))
 
 
 def read_config(checkpoint_dir: Path) -> dict[str, Any]:
@@ -116,8 +146,8 @@ def attach_short_windows(checkpoint_dir: Path, short_checkpoint: Path) -> None:
     target = checkpoint_dir / SHORT_WINDOWS_DIR
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    for name in (CONFIG_FILE, WEIGHTS_FILE):
-        shutil.copy2(short_checkpoint / name, target / name)
+    for path in (short_checkpoint / CONFIG_FILE, *weight_files(short_checkpoint)):
+        shutil.copy2(path, target / path.name)
     config = read_config(checkpoint_dir) | {SHORT_WINDOWS_KEY: SHORT_WINDOWS_DIR}
     (checkpoint_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
 
@@ -129,7 +159,7 @@ def load_classifier(checkpoint_dir: Path | str, base_dir: Path | str) -> Any:
     checkpoint_dir = Path(checkpoint_dir)
     layers = read_config(checkpoint_dir)["base_layers"]
     model = build_classifier(base_dir, layers)
-    saved = {k: v.float() for k, v in load_file(str(checkpoint_dir / WEIGHTS_FILE)).items()}
+    saved = {k: v.float() for shard in weight_files(checkpoint_dir) for k, v in load_file(str(shard)).items()}
     missing, unexpected = model.load_state_dict(saved, strict=False)
     missing = [k for k in missing if k != WORD_EMBEDDINGS and not k.endswith("position_ids")]
     if missing or unexpected:

@@ -30,6 +30,7 @@ from trustpulse.sentiment.checkpoint import (
     WEIGHTS_FILE,
     load_classifier,
     short_windows_checkpoint,
+    weight_files,
 )
 from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts, softmax
 from trustpulse.storage import file_sha256
@@ -158,7 +159,8 @@ def _checkpoint_sha256(checkpoint_dir: Path) -> str:
         raise ModelLoadError(
             f"sentiment classifier not found: {weights} (train it with `python -m trustpulse.sentiment.train`)"
         )
-    return hashlib.sha256((file_sha256(weights) + file_sha256(checkpoint_dir / CONFIG_FILE)).encode()).hexdigest()
+    shards = "".join(file_sha256(shard) for shard in weight_files(checkpoint_dir))
+    return hashlib.sha256((shards + file_sha256(checkpoint_dir / CONFIG_FILE)).encode()).hexdigest()
 
 
 def _short_windows(checkpoint_dir: Path) -> Path | None:
