@@ -250,7 +250,7 @@ def takeaways(report: Report, kpis: Sequence[BrandKpis]) -> str:
         when = "in all periods" if report.period.is_all else "from this period"
         # The count is the model's reading: where it rests mostly on long comments, which the model reads least
         # reliably, the sentence says so (as the net-sentiment card does).
-        long = long_comments(negative_open["text"]) if "text" in negative_open.columns else 0
+        long = long_comments(negative_open["text"])
         caveat = (
             f" {long:,} of those {negative:,} are comments of {LONG_COMMENT_WORDS}+ words, which the model reads "
             "least reliably (see Methodology)."

@@ -170,16 +170,19 @@ def _short_windows(checkpoint_dir: Path) -> Path | None:
         raise ModelLoadError(f"sentiment classifier {checkpoint_dir}: {exc}") from exc
 
 
-def _model_sha256(checkpoint_dir: Path) -> str:
-    """sha256 of everything that makes the model: the checkpoint, and where it names a short-window reader, that
-    checkpoint and the routing cut (a new cut must not reuse cached scores, in any runtime)."""
+def _pair_sha256(checkpoint_sha: str, short_sha: str | None) -> str:
+    """sha256 of everything that makes the model: the checkpoint's, and where it names a short-window reader, that
+    checkpoint's and the routing cut (a new cut must not reuse cached scores, in any runtime)."""
     from trustpulse.sentiment.onnx_runtime import SHORT_WINDOW_TOKENS
 
+    if short_sha is None:
+        return checkpoint_sha
+    return hashlib.sha256(f"{checkpoint_sha}+{short_sha}+short<={SHORT_WINDOW_TOKENS}".encode()).hexdigest()
+
+
+def _model_sha256(checkpoint_dir: Path) -> str:
     short = _short_windows(checkpoint_dir)
-    if short is None:
-        return _checkpoint_sha256(checkpoint_dir)
-    parts = f"{_checkpoint_sha256(checkpoint_dir)}+{_checkpoint_sha256(short)}+short<={SHORT_WINDOW_TOKENS}"
-    return hashlib.sha256(parts.encode()).hexdigest()
+    return _pair_sha256(_checkpoint_sha256(checkpoint_dir), _checkpoint_sha256(short) if short else None)
 
 
 class TorchClassifier:
@@ -412,10 +415,13 @@ class SentimentModel:
 
         base = verify_base(base_dir)  # before anything else: never run unverified weights
         root = Path(cache_dir or ortr.default_cache_root()) / ortr.CACHE_SUBDIR
-        short_dir = _short_windows(checkpoint_dir) or checkpoint_dir
+        named_short = _short_windows(checkpoint_dir)
+        short_dir = named_short or checkpoint_dir
+        # each checkpoint hashed once: the hashes are most of a warm cache's load time
+        shas = {d: _checkpoint_sha256(d) for d in {checkpoint_dir, short_dir}}
 
         def built(checkpoint: Path, quantize: bool) -> Path:
-            weights_sha = _checkpoint_sha256(checkpoint)
+            weights_sha = shas[checkpoint]
             key = ortr.build_key(weights_sha, BASE_SHA256, quantize)
             target = root / key
             if not _runtime_intact(target):
@@ -442,7 +448,8 @@ class SentimentModel:
             ).hexdigest()
         tok = BaseTokenizer(base)
         max_pos = int(json.loads((base / "config.json").read_text()).get("max_position_embeddings", 512))
-        model_id = f"{DEFAULT_MODEL}@{_model_sha256(checkpoint_dir)[:8]}+{runtime}.{key[:8]}"
+        model_sha = _pair_sha256(shas[checkpoint_dir], shas[short_dir] if named_short else None)
+        model_id = f"{DEFAULT_MODEL}@{model_sha[:8]}+{runtime}.{key[:8]}"
         return cls(session, tok, model_id, matrix, runtime=runtime, max_positions=max_pos)
 
     @staticmethod

@@ -864,7 +864,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     summary["compressed"] = [report(r["name"], r, data) for r in compressed]
     summary["total_minutes"] = round((time.time() - t0) / 60, 2)
-    # The pre-registered choice (the dev split is never looked at): see ``choose_readers``.
+    # The pair, chosen on the holdouts alone (the dev split is never read): see ``choose_readers``.
     members = [r for r in [*distilled, *compressed] if r.get("saved")]
     short, long_ = choose_readers(members, data)
     summary["selected"] = {"long_windows": long_["name"], "short_windows": short["name"]}
