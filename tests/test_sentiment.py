@@ -434,6 +434,47 @@ def test_long_form_holdout_holds_out_whole_repositories(tmp_path: Path) -> None:
     assert read_long_form([tmp_path / "plain.tsv"])[2] == [f"{tmp_path / 'plain.tsv'}:2", f"{tmp_path / 'plain.tsv'}:3"]
 
 
+def test_adding_a_long_form_file_keeps_the_earlier_files_holdout(tmp_path: Path) -> None:
+    """The long-form holdout is drawn file by file: a run on the first file plus a second one holds out exactly
+    the first file's comments that a run on the first file alone held out (so two runs can be compared on them),
+    plus whole repositories of the second file."""
+    import argparse
+    import random
+
+    from transformers import AutoTokenizer
+
+    from trustpulse.sentiment.train import LONG_FORM_HOLDOUT_FRACTION, append_long_form
+
+    def write(name: str, repos: dict[str, int]) -> Path:
+        lines = ["id\tsource\ttext\tlabel"]
+        for repo, n in repos.items():
+            lines += [f"x\t{repo}:c.yml #{k}\tcomment number {k} from {repo}.\tneutral" for k in range(n)]
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    first = write("first.tsv", {f"a{i}/blog": 3 + i % 4 for i in range(12)})  # 54 comments
+    second = write("second.tsv", {f"b{i}/blog": 2 + i % 3 for i in range(9)})  # 27 comments
+    tokenizer = AutoTokenizer.from_pretrained(str(base_model_dir()))
+
+    def held_texts(files: list[Path]) -> tuple[list[str], int]:
+        args = argparse.Namespace(long_form=files, limit=0)
+        ids: list[list[int]] = []
+        _, holdout = append_long_form(args, tokenizer, random.Random(13), ids, [], [], {})
+        texts = {int(o): tokenizer.decode(ids[r][1:-1]) for r, o in zip(holdout["rows"], holdout["owner"], strict=True)}
+        return [texts[k] for k in sorted(texts)], holdout["texts"]
+
+    alone, n_alone = held_texts([first])
+    both, n_both = held_texts([first, second])
+    assert (n_alone, n_both) == (54, 81)
+    assert both[: len(alone)] == alone and len(alone) >= LONG_FORM_HOLDOUT_FRACTION * 54
+    added = both[len(alone) :]
+    assert added and all("from b" in t for t in added) and len(added) >= LONG_FORM_HOLDOUT_FRACTION * 27
+    repos = {t.split(" from ")[1].rstrip(".").replace(" ", "") for t in added}  # decode spaces "b6 / blog"
+    counts = {f"b{i}/blog": 2 + i % 3 for i in range(9)}
+    assert len(added) == sum(counts[r] for r in repos)  # whole repositories of the second file
+
+
 def test_class_bias_keeps_every_class_above_the_floor_when_it_can() -> None:
     """The calibrated bias maximises the score among biases that keep every holdout class recall >= the floor."""
     from trustpulse.sentiment.train import balanced, calibrate_bias, macro_recall

@@ -314,15 +314,28 @@ def append_long_form(
     """Append the long comments' windows (as inference makes them) to ``ids``/``y``/``source``, each window with
     its comment's label, and record each window's comment in ``comment_of`` (row -> comment index). 15 % of the
     comments are the long-form holdout: whole repositories where the file names them (``origin_holdout``), else a
-    stratified sample. Returns the training rows and the holdout: its rows, the held
-    comment each row belongs to, the window weights (content tokens) and the held comments' labels."""
-    texts, labels, origins = read_long_form(args.long_form)
-    if args.limit:
-        texts, labels, origins = texts[: args.limit], labels[: args.limit], origins[: args.limit]
-    if len(set(origins)) < len(origins):  # sources named: hold out whole repositories
-        held = origin_holdout(origins, LONG_FORM_HOLDOUT_FRACTION, rng)
-    else:
-        held = stratified_split(np.array(labels, dtype=np.int64), LONG_FORM_HOLDOUT_FRACTION, rng)[1]
+    stratified sample, drawn file by file, so that adding a file leaves the earlier files' holdout as it was and a
+    run on more data is scored on the earlier run's held-out communities too. Returns the training rows and the
+    holdout: its rows, the held comment each row belongs to, the window weights (content tokens) and the held
+    comments' labels."""
+    texts: list[str] = []
+    labels: list[int] = []
+    held: list[int] = []
+    for path in args.long_form:
+        file_texts, file_labels, origins = read_long_form([path])
+        if args.limit:
+            file_texts, file_labels, origins = (
+                file_texts[: args.limit],
+                file_labels[: args.limit],
+                origins[: args.limit],
+            )
+        if len(set(origins)) < len(origins):  # sources named: hold out whole repositories
+            file_held = origin_holdout(origins, LONG_FORM_HOLDOUT_FRACTION, rng)
+        else:
+            file_held = stratified_split(np.array(file_labels, dtype=np.int64), LONG_FORM_HOLDOUT_FRACTION, rng)[1]
+        held.extend(len(texts) + k for k in file_held)
+        texts.extend(file_texts)
+        labels.extend(file_labels)
     held_index = {k: j for j, k in enumerate(held)}
     rows, owner, weight, train_rows = [], [], [], []
     for k, text in enumerate(texts):
