@@ -475,6 +475,39 @@ def test_adding_a_long_form_file_keeps_the_earlier_files_holdout(tmp_path: Path)
     assert len(added) == sum(counts[r] for r in repos)  # whole repositories of the second file
 
 
+def test_a_saved_checkpoint_given_to_distill_from_is_scored_as_a_member(tmp_path: Path) -> None:
+    """``--distill-from`` a saved checkpoint (the packaged short-window reader): it is exported as the students'
+    base, scored on the same holdout rows as they are (its logits are those of the checkpoint itself) and can be
+    chosen as a reader; the pair written from it points at the checkpoint, never a copy under the run."""
+    from trustpulse.sentiment.checkpoint import export_as_base, load_classifier
+    from trustpulse.sentiment.train import choose_readers, source_member
+
+    source = DEFAULT_CLASSIFIER_DIR / "short_windows"
+    tok = load_tokenizer()
+    texts = ["I love this, thank you!", "The update broke my phone. Awful.", "The store opens at nine.", "ok"]
+    ids = [tok(t)["input_ids"] for t in texts]
+    data = {
+        "ids": ids,
+        "dev_ids": ids[:2],
+        "pad_id": tok.pad_token_id,
+        "y": np.array([2, 0, 1, 1]),
+        "holdout": np.array([0, 1, 2]),
+        "airline_holdout": np.array([3]),
+        "longform_holdout": {"rows": np.array([1, 2]), "owner": [0, 0], "weight": [5.0, 5.0], "y": np.array([0])},
+    }
+    base = export_as_base(source, base_model_dir(), tmp_path / "as-base")
+    member = source_member(source, base, data, "cpu")
+    with torch.no_grad():
+        expected = load_classifier(source, base_model_dir())(input_ids=torch.tensor([ids[1]])).logits.numpy()
+    assert member["saved"] == str(source) and member["source"] and member["name"] == "distill-source:short_windows"
+    np.testing.assert_allclose(member["holdout"][1], expected[0], atol=0.05)  # fp16 export
+    np.testing.assert_allclose(member["longform_holdout"][0], expected[0], atol=0.05)
+    assert member["holdout"].argmax(1).tolist() == [2, 0, 1] and member["dev"].shape == (2, 3)
+    worse = {"name": "student3", "holdout": member["holdout"][:, ::-1].copy(), "longform_holdout": None}
+    short, _ = choose_readers([member, worse], data)
+    assert short is member
+
+
 def test_class_bias_keeps_every_class_above_the_floor_when_it_can() -> None:
     """The calibrated bias maximises the score among biases that keep every holdout class recall >= the floor."""
     from trustpulse.sentiment.train import balanced, calibrate_bias, macro_recall

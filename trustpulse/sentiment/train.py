@@ -26,7 +26,7 @@ Stages:
    one with the best selection score among those that keep every class's holdout recall at or above
    ``--min-class-recall``, and is saved (``classifier.safetensors`` + ``classifier.json`` + ``training.json``).
 6. **The shipped pair** (``choose_readers``), copied to ``OUT/selected``: of the run's saved members (the 6-layer
-   student, unless ``--distill-from`` skipped its stage, and the small students),
+   student, or the saved checkpoint given to ``--distill-from`` in its place, and the small students),
    the best on the tweet holdout reads short windows (tweets) and the best on the long-form holdout reads long
    ones (``selected/short_windows`` holds the first when they differ). The TweetEval validation split and the
    long-comment dev set are only reported, never used for any choice.
@@ -686,8 +686,33 @@ def student_specs(
 
 def distillation_targets(teacher_base: Path, data: dict[str, Any], device: str) -> np.ndarray:
     """Soft labels from a classifier exported with ``export_as_base`` (its probabilities on every text)."""
+    return softmax(six_layer_logits(teacher_base, data, device)[0])
+
+
+def six_layer_logits(teacher_base: Path, data: dict[str, Any], device: str) -> tuple[np.ndarray, np.ndarray]:
+    """A 6-layer classifier exported with ``export_as_base``: its logits on every training row and on the dev
+    split."""
     model = build_classifier(teacher_base, evenly_spaced_layers(6)).to(device)
-    return softmax(predict_logits(model, data["ids"], data["pad_id"], device))
+    return (
+        predict_logits(model, data["ids"], data["pad_id"], device),
+        predict_logits(model, data["dev_ids"], data["pad_id"], device),
+    )
+
+
+def source_member(checkpoint: Path, teacher_base: Path, data: dict[str, Any], device: str) -> dict[str, Any]:
+    """The checkpoint given to ``--distill-from`` as a member of the run: scored on the same holdouts as the
+    students, so that ``choose_readers`` can keep it as a reader (the 6-layer student reads tweets best)."""
+    logits, dev = six_layer_logits(teacher_base, data, device)
+    group = data.get("longform_holdout")
+    return {
+        "name": f"distill-source:{checkpoint.name}",
+        "holdout": logits[data["holdout"]],
+        "airline_holdout": logits[data["airline_holdout"]],
+        "longform_holdout": logits[group["rows"]] if group is not None else None,
+        "dev": dev,
+        "saved": str(checkpoint),
+        "source": True,
+    }
 
 
 def run_members(specs: list[dict[str, Any]], args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
@@ -801,8 +826,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--distill-from",
         type=Path,
         default=None,
-        help="a trained 6-layer classifier exported with checkpoint.export_as_base: skip stages 2-3; its "
-        "probabilities are the soft labels and the small students start from its layers and head",
+        help="a trained 6-layer classifier (a saved checkpoint, or one exported with checkpoint.export_as_base): "
+        "skip stages 2-3; its probabilities are the soft labels and the small students start from its layers and "
+        "head; a saved checkpoint is also scored as a member, so it can be chosen as a reader",
     )
     p.add_argument("--member", type=Path, default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -824,6 +850,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(args.threads)
+    source_checkpoint = None
+    if args.distill_from is not None and args.member is None and (args.distill_from / "classifier.json").is_file():
+        from trustpulse.sentiment.model import verify_base
+
+        source_checkpoint = args.distill_from
+        args.distill_from = export_as_base(source_checkpoint, verify_base(), args.out / "work" / "distill-source")
     if args.distill_from is not None:
         args.base = args.distill_from
     if args.base is None:
@@ -863,6 +895,9 @@ def main(argv: list[str] | None = None) -> int:
     teacher_base, distilled = args.distill_from, []
     if teacher_base is None:
         teacher_base, distilled = distill_six_layers(args, data, work, summary)
+    elif source_checkpoint is not None:
+        distilled = [source_member(source_checkpoint, teacher_base, data, args.device)]
+        summary["distill_source"] = report(distilled[0]["name"], distilled[0], data)
     compressed = run_members(
         student_specs(
             args,
@@ -881,14 +916,15 @@ def main(argv: list[str] | None = None) -> int:
     members = [r for r in [*distilled, *compressed] if r.get("saved")]
     short, long_ = choose_readers(members, data)
     summary["selected"] = {"long_windows": long_["name"], "short_windows": short["name"]}
-    for r in members:
+    for r in (r for r in members if not r.get("source")):  # the --distill-from checkpoint is only read
         (Path(r["saved"]) / "training.json").write_text(json.dumps({**summary, "this": r["name"]}, indent=2) + "\n")
     shutil.rmtree(args.out / "selected", ignore_errors=True)
     shutil.copytree(long_["saved"], args.out / "selected")
     if short is not long_:
         attach_short_windows(args.out / "selected", Path(short["saved"]))
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    for entry in [*summary.get("teachers", []), *summary.get("distilled", []), *summary["compressed"]]:
+    sources = [summary["distill_source"]] if "distill_source" in summary else []
+    for entry in [*summary.get("teachers", []), *summary.get("distilled", []), *sources, *summary["compressed"]]:
         print(
             f"{entry['name']:>16}: selection {entry['selection_score']:.4f} "
             f"holdout {entry['holdout']['macro_recall']:.4f} "
