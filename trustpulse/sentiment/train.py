@@ -62,7 +62,10 @@ from trustpulse.sentiment.checkpoint import (
 from trustpulse.sentiment.windows import make_windows, model_input_text, pool_windows, sentence_starts, softmax
 
 DATA = Path("../shared/data")
-LONG_FORM_TRAIN = Path(__file__).resolve().parents[2] / "bench" / "data" / "long_comments_train" / "comments.tsv"
+LONG_FORM_DIR = Path(__file__).resolve().parents[2] / "bench" / "data" / "long_comments_train"
+LONG_FORM_TRAIN = LONG_FORM_DIR / "comments.tsv"
+# In this order: each file's holdout is drawn in turn (``append_long_form``), so a new file goes last.
+LONG_FORM_FILES = (LONG_FORM_TRAIN, LONG_FORM_DIR / "discussion_threads.tsv")
 TRAIN_MAX_TOKENS = 128
 VADER_NEUTRAL_BAND = 0.5  # |mean human rating| below this (scale -4..4) is neutral
 VADER_FILES = ("tweets_GroundTruth.txt", "amazonReviewSnippets_GroundTruth.txt")
@@ -809,7 +812,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--long-form",
         type=Path,
         nargs="*",
-        default=[LONG_FORM_TRAIN] if LONG_FORM_TRAIN.is_file() else [],
+        default=[path for path in LONG_FORM_FILES if path.is_file()],
         help="labelled long comments (tsv: text, label, optionally source) for every stage; about 15 %% held out "
         "(whole repositories where sources are named), the rest windowed as inference does",
     )
