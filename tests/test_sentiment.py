@@ -480,7 +480,7 @@ def test_a_saved_checkpoint_given_to_distill_from_is_scored_as_a_member(tmp_path
     base, scored on the same holdout rows as they are (its logits are those of the checkpoint itself) and can be
     chosen as a reader; the pair written from it points at the checkpoint, never a copy under the run."""
     from trustpulse.sentiment.checkpoint import export_as_base, load_classifier
-    from trustpulse.sentiment.train import choose_readers, source_member
+    from trustpulse.sentiment.train import choose_readers, six_layer_logits, source_member
 
     source = DEFAULT_CLASSIFIER_DIR / "short_windows"
     tok = load_tokenizer()
@@ -496,7 +496,7 @@ def test_a_saved_checkpoint_given_to_distill_from_is_scored_as_a_member(tmp_path
         "longform_holdout": {"rows": np.array([1, 2]), "owner": [0, 0], "weight": [5.0, 5.0], "y": np.array([0])},
     }
     base = export_as_base(source, base_model_dir(), tmp_path / "as-base")
-    member = source_member(source, base, data, "cpu")
+    member = source_member(source, base, six_layer_logits(base, data, "cpu"), data, "cpu")
     with torch.no_grad():
         expected = load_classifier(source, base_model_dir())(input_ids=torch.tensor([ids[1]])).logits.numpy()
     assert member["saved"] == str(source) and member["source"] and member["name"] == "distill-source:short_windows"

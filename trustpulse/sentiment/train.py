@@ -687,25 +687,21 @@ def student_specs(
     return specs
 
 
-def distillation_targets(teacher_base: Path, data: dict[str, Any], device: str) -> np.ndarray:
-    """Soft labels from a classifier exported with ``export_as_base`` (its probabilities on every text)."""
-    return softmax(six_layer_logits(teacher_base, data, device)[0])
-
-
-def six_layer_logits(teacher_base: Path, data: dict[str, Any], device: str) -> tuple[np.ndarray, np.ndarray]:
-    """A 6-layer classifier exported with ``export_as_base``: its logits on every training row and on the dev
-    split."""
+def six_layer_logits(teacher_base: Path, data: dict[str, Any], device: str) -> np.ndarray:
+    """A 6-layer classifier exported with ``export_as_base``: its logits on every row (their softmax is the soft
+    labels of ``--distill-from``)."""
     model = build_classifier(teacher_base, evenly_spaced_layers(6)).to(device)
-    return (
-        predict_logits(model, data["ids"], data["pad_id"], device),
-        predict_logits(model, data["dev_ids"], data["pad_id"], device),
-    )
+    return predict_logits(model, data["ids"], data["pad_id"], device)
 
 
-def source_member(checkpoint: Path, teacher_base: Path, data: dict[str, Any], device: str) -> dict[str, Any]:
-    """The checkpoint given to ``--distill-from`` as a member of the run: scored on the same holdouts as the
-    students, so that ``choose_readers`` can keep it as a reader (the 6-layer student reads tweets best)."""
-    logits, dev = six_layer_logits(teacher_base, data, device)
+def source_member(
+    checkpoint: Path, teacher_base: Path, logits: np.ndarray, data: dict[str, Any], device: str
+) -> dict[str, Any]:
+    """The checkpoint given to ``--distill-from`` as a member of the run, from its ``logits`` on every row: scored
+    on the same holdouts as the students, so that ``choose_readers`` can keep it as a reader (the 6-layer student
+    reads tweets best)."""
+    model = build_classifier(teacher_base, evenly_spaced_layers(6)).to(device)
+    dev = predict_logits(model, data["dev_ids"], data["pad_id"], device)
     group = data.get("longform_holdout")
     return {
         "name": f"distill-source:{checkpoint.name}",
@@ -898,14 +894,15 @@ def main(argv: list[str] | None = None) -> int:
     teacher_base, distilled = args.distill_from, []
     if teacher_base is None:
         teacher_base, distilled = distill_six_layers(args, data, work, summary)
-    elif source_checkpoint is not None:
-        distilled = [source_member(source_checkpoint, teacher_base, data, args.device)]
+    teacher_logits = six_layer_logits(teacher_base, data, args.device)
+    if source_checkpoint is not None:
+        distilled = [source_member(source_checkpoint, teacher_base, teacher_logits, data, args.device)]
         summary["distill_source"] = report(distilled[0]["name"], distilled[0], data)
     compressed = run_members(
         student_specs(
             args,
             data,
-            distillation_targets(teacher_base, data, args.device),
+            softmax(teacher_logits),
             args.compress_layers,
             args.compress_alphas,
             args.compress_epochs,
