@@ -1,17 +1,20 @@
-"""Macro recall of the sentiment model on long real comments (issue 16): blog threads, forum posts, Reddit.
+"""Macro recall of the sentiment model on long real comments (issue 16): blog threads, forum posts, Reddit, reviews.
 
-Reads bench/data/long_comments/comments.tsv (id, source, lang, words, cut, text, label_pass1[, label_pass2][, label];
-written with Python's csv module, tab-separated, ``"`` quoting, line breaks inside a text stored as the two
-characters ``\\n``). The gold label is the final ``label`` column (after the two passes are resolved) when the file
-has one filled for every row; otherwise ``label_pass1``, and the output says so. Only ``lang == "en"`` rows are
-scored. Long texts are windowed and pooled inside ``SentimentModel.score_texts`` exactly as in production.
+Reads two labelled sets (``DATA_SETS``), bench/data/long_comments/comments.tsv (236 English comments: the seeds,
+the test fixtures, one blog) and bench/data/long_comments/threads.tsv (1,006 discussion-thread comments and reviews
+from 44 repositories), each with columns id, source, lang, words, cut, text, label_pass1[, label_pass2][, label]
+(Python's csv module, tab-separated, ``"`` quoting, line breaks inside a text stored as the two characters
+``\\n``). The gold label is the final ``label`` column (after the two passes are resolved) when the file has one
+filled for every row; otherwise ``label_pass1``, and the output says so. Only ``lang == "en"`` rows are scored. Long
+texts are windowed and pooled inside ``SentimentModel.score_texts`` exactly as in production.
 
-Writes bench/results/long_comments.json: commit (+ dirty flag), model id, label source, n, per-class n, macro
-recall (the target is >= 0.70), per-class recall, accuracy, confusion matrix (rows = gold, columns = predicted),
-the same split at 80 words, how many texts needed more than one window, and the agreement between label passes
-(raw % and Cohen's kappa, over all rows) when ``label_pass2`` is filled.
+Writes bench/results/long_comments.json: commit (+ dirty flag), model id, and for the sets scored as one: n,
+per-class n, macro recall (the target is >= 0.70), per-class recall, accuracy, confusion matrix (rows = gold,
+columns = predicted), the same split at 80 words, how many texts needed more than one window; under ``sets``, the
+same figures for each set with its label source and the agreement between its label passes (raw % and Cohen's
+kappa) when ``label_pass2`` is filled.
 
-Run (repo root): HF_HUB_OFFLINE=1 .venv/bin/python bench/long_comments_bench.py [--threads 1]
+Run (repo root): HF_HUB_OFFLINE=1 .venv/bin/python bench/long_comments_bench.py [--threads 1] [--data FILE ...]
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from trustpulse.sentiment.train import macro_recall  # noqa: E402
 from trustpulse.settings import LONG_COMMENT_WORDS  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "long_comments" / "comments.tsv"
+# Two sets, both labelled in two blind passes with disagreements resolved, scored as one (and each on its own).
+DATA_SETS = (DATA, ROOT / "bench" / "data" / "long_comments" / "threads.tsv")
 RESULT = ROOT / "bench" / "results" / "long_comments.json"
 TARGET_MACRO_RECALL = 0.70
 LONG_WORDS = LONG_COMMENT_WORDS
@@ -118,37 +123,41 @@ def metrics(gold: list[str], pred: list[str]) -> dict:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--out", type=Path, default=RESULT)
-    ap.add_argument("--model", default=DEFAULT_MODEL)
-    ap.add_argument("--runtime", default=None, help="default: the model's production runtime")
-    ap.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1: a shared machine)")
-    args = ap.parse_args()
-
-    df = read_comments(args.data)
+def score_set(path: Path, model: SentimentModel) -> dict:
+    """One labelled file scored: its gold labels, predictions, word counts and windows per text, and its record."""
+    df = read_comments(path)
     label_source, gold_all = gold_labels(df)
     check_labels(label_source, gold_all)
     df = df.with_columns(gold_all.alias("_gold"))
     if label_source != "label":
-        print(f"note: no complete final `label` column in {args.data.name}; scoring against label_pass1 (one pass)")
+        print(f"note: no complete final `label` column in {path.name}; scoring against label_pass1 (one pass)")
     en = df.filter(pl.col("lang") == "en")
-
-    t = time.perf_counter()
-    model = SentimentModel.load(args.model, runtime=args.runtime, num_threads=args.threads)
-    load_s = time.perf_counter() - t
     texts = en["text"].to_list()
     _, owner, _, _ = model._windows(texts)  # the same windowing score_texts does; only counted here
-    n_windows = np.bincount(np.array(owner, dtype=int), minlength=len(texts))
     t = time.perf_counter()
-    scored = model.score_texts(texts)
-    score_s = time.perf_counter() - t
-    pred = scored["label"].to_list()
-    gold = en["_gold"].to_list()
-    words = [int(w) for w in en["words"].to_list()] if "words" in en.columns else [len(x.split()) for x in texts]
+    pred = model.score_texts(texts)["label"].to_list()
+    return {
+        "gold": en["_gold"].to_list(),
+        "pred": pred,
+        "words": [int(w) for w in en["words"].to_list()] if "words" in en.columns else [len(x.split()) for x in texts],
+        "windows": np.bincount(np.array(owner, dtype=int), minlength=len(texts)),
+        "seconds": time.perf_counter() - t,
+        "record": {
+            "data": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
+            "data_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "label_source": label_source,
+            "label_source_note": (
+                "final resolved labels" if label_source == "label" else "pass-1 labels only (second pass not yet done)"
+            ),
+            "rows_in_file": df.height,
+            "rows_not_english_not_scored": df.height - en.height,
+            "pass_agreement": pass_agreement(df),
+        },
+    }
 
-    overall = metrics(gold, pred)
+
+def summary(gold: list[str], pred: list[str], words: list[int]) -> dict:
+    """Macro recall and the rest on these texts, and the same split at ``LONG_WORDS`` words."""
     by_length = {}
     for name, keep in (
         (f"under_{LONG_WORDS}_words", [w < LONG_WORDS for w in words]),
@@ -160,34 +169,57 @@ def main() -> None:
             for k, v in metrics([gold[i] for i in sel], [pred[i] for i in sel]).items()
             if k in ("n", "n_per_class", "macro_recall", "recall")
         }
+    return {**metrics(gold, pred), "by_length": by_length, "words_median": float(np.median(words))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, nargs="+", default=list(DATA_SETS), help="labelled sets, scored as one")
+    ap.add_argument("--out", type=Path, default=RESULT)
+    ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--runtime", default=None, help="default: the model's production runtime")
+    ap.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1: a shared machine)")
+    args = ap.parse_args()
+
+    t = time.perf_counter()
+    model = SentimentModel.load(args.model, runtime=args.runtime, num_threads=args.threads)
+    load_s = time.perf_counter() - t
+    sets = {path.name: score_set(path, model) for path in args.data}
+    gold = [g for one in sets.values() for g in one["gold"]]
+    pred = [p for one in sets.values() for p in one["pred"]]
+    words = [w for one in sets.values() for w in one["words"]]
+    windows = np.concatenate([one["windows"] for one in sets.values()])
+    overall = summary(gold, pred, words)
     result = {
         **git_commit(),
-        "data": str(args.data.relative_to(ROOT)) if args.data.is_relative_to(ROOT) else str(args.data),
-        "data_sha256": hashlib.sha256(args.data.read_bytes()).hexdigest(),
         "model_id": model.model_id,
         "runtime": model.runtime,
-        "label_source": label_source,
-        "label_source_note": (
-            "final resolved labels" if label_source == "label" else "pass-1 labels only (second pass not yet done)"
-        ),
-        "rows_in_file": df.height,
-        "rows_not_english_not_scored": df.height - en.height,
+        "scored_as_one": list(sets),
         **overall,
         "target_macro_recall": TARGET_MACRO_RECALL,
         "meets_target": overall["macro_recall"] >= TARGET_MACRO_RECALL,
-        "by_length": by_length,
-        "texts_windowed": int((n_windows > 1).sum()),
-        "windows_total": int(n_windows.sum()),
-        "words_median": float(np.median(words)),
-        "pass_agreement": pass_agreement(df),
+        "texts_windowed": int((windows > 1).sum()),
+        "windows_total": int(windows.sum()),
+        "data_sha256": {name: one["record"]["data_sha256"] for name, one in sets.items()},
+        "sets": {
+            name: one["record"]
+            | {
+                k: v
+                for k, v in summary(one["gold"], one["pred"], one["words"]).items()
+                if k in ("n", "n_per_class", "macro_recall", "recall", "by_length")
+            }
+            for name, one in sets.items()
+        },
         "threads": args.threads,
         "load_seconds": round(load_s, 2),
-        "score_seconds": round(score_s, 2),
+        "score_seconds": round(sum(one["seconds"] for one in sets.values()), 2),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    for name, one in result["sets"].items():
+        print(f"  {name}: {one['n']} comments ({one['label_source']}), macro recall {one['macro_recall']:.3f}")
     print(
-        f"{result['model_id']} on {overall['n']} English long comments ({label_source}): "
+        f"{result['model_id']} on {overall['n']} English long comments ({len(sets)} sets): "
         f"macro recall {overall['macro_recall']:.3f} (target {TARGET_MACRO_RECALL}), "
         f"recall {overall['recall']}, accuracy {overall['accuracy']}"
     )

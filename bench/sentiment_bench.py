@@ -178,7 +178,8 @@ def long_comments(args: argparse.Namespace) -> dict:
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     full = json.loads(LONG_COMMENTS_RESULT.read_text())
     keep = ("model_id", "n", "macro_recall", "recall", "accuracy", "by_length", "texts_windowed", "data_sha256")
-    return {k: full[k] for k in keep} | {"details": str(LONG_COMMENTS_RESULT.relative_to(REPO_ROOT))}
+    per_set = {name: {k: one[k] for k in ("n", "macro_recall", "recall")} for name, one in full["sets"].items()}
+    return {k: full[k] for k in keep} | {"sets": per_set, "details": str(LONG_COMMENTS_RESULT.relative_to(REPO_ROOT))}
 
 
 def targets_met(result: dict) -> dict:

@@ -508,9 +508,10 @@ def test_a_saved_checkpoint_given_to_distill_from_is_scored_as_a_member(tmp_path
     assert short is member
 
 
-def test_long_form_training_files_are_kept_apart_from_the_dev_set() -> None:
-    """No training comment comes from a repository of the long-comment dev set, or shares a 60-character
-    (lower-cased, whitespace-collapsed) substring with a dev text: the dev figure measures unseen text."""
+def test_long_form_training_files_are_kept_apart_from_the_dev_sets() -> None:
+    """No training comment comes from a repository of either long-comment dev set, or shares a 60-character
+    (lower-cased, whitespace-collapsed) substring with a dev text; nor do the two dev sets with each other: the dev
+    figure measures unseen text."""
     import csv
     import re
 
@@ -519,18 +520,24 @@ def test_long_form_training_files_are_kept_apart_from_the_dev_set() -> None:
     def norm(text: str) -> str:
         return re.sub(r"\s+", " ", text.replace("\\n", " ").lower()).strip()
 
-    dev_path = Path(__file__).resolve().parents[1] / "bench" / "data" / "long_comments" / "comments.tsv"
-    with open(dev_path, encoding="utf-8", newline="") as f:
-        dev = list(csv.DictReader(f, delimiter="\t"))
-    dev_shingles = {t[i : i + 60] for t in (norm(r["text"]) for r in dev) for i in range(max(1, len(t) - 59))}
-    dev_repos = {r["source"].split(":")[0].strip() for r in dev} | {"eklausme/saaze-lemire"}
-    files = [path for path in LONG_FORM_FILES if path.is_file()]
-    assert len(files) == 2
-    texts, _, origins = read_long_form(files)
-    assert len(texts) == 2466 + 1006
-    assert not set(origins) & dev_repos
-    shared = [t[:60] for t in map(norm, texts) if {t[i : i + 60] for i in range(0, len(t), 20)} & dev_shingles]
-    assert shared == []
+    def shingles(text: str, step: int) -> set[str]:
+        return {text[i : i + 60] for i in range(0, max(1, len(text) - 59), step)}
+
+    dev_dir = Path(__file__).resolve().parents[1] / "bench" / "data" / "long_comments"
+    dev = {}
+    for name in ("comments.tsv", "threads.tsv"):
+        with open(dev_dir / name, encoding="utf-8", newline="") as f:
+            dev[name] = list(csv.DictReader(f, delimiter="\t"))
+    assert [len(rows) for rows in dev.values()] == [237, 1006]
+    repos = {name: {r["source"].split(":")[0].strip() for r in rows} for name, rows in dev.items()}
+    dev_shingles = {name: set().union(*(shingles(norm(r["text"]), 1) for r in rows)) for name, rows in dev.items()}
+    texts, _, origins = read_long_form(list(LONG_FORM_FILES))
+    assert len(texts) == 2466
+    assert not set(origins) & (repos["comments.tsv"] | repos["threads.tsv"] | {"eklausme/saaze-lemire"})
+    assert not repos["comments.tsv"] & repos["threads.tsv"]
+    every_dev = dev_shingles["comments.tsv"] | dev_shingles["threads.tsv"]
+    assert [t[:60] for t in map(norm, texts) if shingles(t, 20) & every_dev] == []
+    assert [r["id"] for r in dev["threads.tsv"] if shingles(norm(r["text"]), 20) & dev_shingles["comments.tsv"]] == []
 
 
 def test_class_bias_keeps_every_class_above_the_floor_when_it_can() -> None:

@@ -65,7 +65,7 @@ DATA = Path("../shared/data")
 LONG_FORM_DIR = Path(__file__).resolve().parents[2] / "bench" / "data" / "long_comments_train"
 LONG_FORM_TRAIN = LONG_FORM_DIR / "comments.tsv"
 # In this order: each file's holdout is drawn in turn (``append_long_form``), so a new file goes last.
-LONG_FORM_FILES = (LONG_FORM_TRAIN, LONG_FORM_DIR / "discussion_threads.tsv")
+LONG_FORM_FILES = (LONG_FORM_TRAIN,)
 TRAIN_MAX_TOKENS = 128
 VADER_NEUTRAL_BAND = 0.5  # |mean human rating| below this (scale -4..4) is neutral
 VADER_FILES = ("tweets_GroundTruth.txt", "amazonReviewSnippets_GroundTruth.txt")
