@@ -23,6 +23,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -123,6 +124,30 @@ def metrics(gold: list[str], pred: list[str]) -> dict:
     }
 
 
+def thread_of(source: str) -> str:
+    """The thread (source file) a comment comes from: its ``source`` without the comment locator (``#id``,
+    ``lines a-b``, ``(note)``, ``@author``). Comments of one thread are not independent draws."""
+    return re.split(r"#| lines | \(| @(?=\w)", source)[0].strip()
+
+
+def thread_interval(gold: list[str], pred: list[str], threads: list[str], draws: int = 2000) -> list[float]:
+    """95 % interval of the macro recall from a bootstrap over threads (whole threads resampled, seeded)."""
+    names = sorted(set(threads))
+    index = {name: i for i, name in enumerate(names)}
+    counts = np.zeros((len(names), len(LABELS), len(LABELS)))
+    for g, p, t in zip(gold, pred, threads, strict=True):
+        counts[index[t], LABELS.index(g), LABELS.index(p)] += 1
+    rng = np.random.default_rng(16)
+    scores = []
+    for _ in range(draws):
+        weights = np.bincount(rng.integers(0, len(names), len(names)), minlength=len(names))
+        matrix = np.tensordot(weights, counts, axes=1)
+        per_class = matrix.sum(axis=1)
+        present = per_class > 0
+        scores.append(float(np.mean(np.diag(matrix)[present] / per_class[present])))
+    return [round(float(q), 4) for q in np.percentile(scores, [2.5, 97.5])]
+
+
 def score_set(path: Path, model: SentimentModel) -> dict:
     """One labelled file scored: its gold labels, predictions, word counts and windows per text, and its record."""
     df = read_comments(path)
@@ -133,12 +158,16 @@ def score_set(path: Path, model: SentimentModel) -> dict:
         print(f"note: no complete final `label` column in {path.name}; scoring against label_pass1 (one pass)")
     en = df.filter(pl.col("lang") == "en")
     texts = en["text"].to_list()
+    pass1 = en["label_pass1"].to_list()
     _, owner, _, _ = model._windows(texts)  # the same windowing score_texts does; only counted here
     t = time.perf_counter()
     pred = model.score_texts(texts)["label"].to_list()
+    gold = en["_gold"].to_list()
+    agreed = [i for i, g in enumerate(gold) if pass1[i] == g]
     return {
-        "gold": en["_gold"].to_list(),
+        "gold": gold,
         "pred": pred,
+        "threads": [thread_of(x) for x in (en["source"].to_list() if "source" in en.columns else texts)],
         "words": [int(w) for w in en["words"].to_list()] if "words" in en.columns else [len(x.split()) for x in texts],
         "windows": np.bincount(np.array(owner, dtype=int), minlength=len(texts)),
         "seconds": time.perf_counter() - t,
@@ -152,8 +181,17 @@ def score_set(path: Path, model: SentimentModel) -> dict:
             "rows_in_file": df.height,
             "rows_not_english_not_scored": df.height - en.height,
             "pass_agreement": pass_agreement(df),
+            # the same predictions against pass 1 alone, and on the texts whose final label is pass 1's
+            "macro_recall_pass1_labels": round(macro_recall(*label_indices(pass1, pred))[0], 4),
+            "macro_recall_where_final_is_pass1": round(
+                macro_recall(*label_indices([gold[i] for i in agreed], [pred[i] for i in agreed]))[0], 4
+            ),
         },
     }
+
+
+def label_indices(gold: list[str], pred: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([LABELS.index(g) for g in gold]), np.array([LABELS.index(p) for p in pred])
 
 
 def summary(gold: list[str], pred: list[str], words: list[int]) -> dict:
@@ -184,12 +222,18 @@ def main() -> None:
     t = time.perf_counter()
     model = SentimentModel.load(args.model, runtime=args.runtime, num_threads=args.threads)
     load_s = time.perf_counter() - t
+    if len({path.name for path in args.data}) < len(args.data):
+        raise SystemExit(f"--data: two files share a name: {[str(path) for path in args.data]}")
     sets = {path.name: score_set(path, model) for path in args.data}
     gold = [g for one in sets.values() for g in one["gold"]]
     pred = [p for one in sets.values() for p in one["pred"]]
     words = [w for one in sets.values() for w in one["words"]]
     windows = np.concatenate([one["windows"] for one in sets.values()])
-    overall = summary(gold, pred, words)
+    threads = [f"{name}:{t}" for name, one in sets.items() for t in one["threads"]]
+    overall = summary(gold, pred, words) | {
+        "macro_recall_95_interval_over_threads": thread_interval(gold, pred, threads),
+        "thread_count": len(set(threads)),
+    }
     result = {
         **git_commit(),
         "model_id": model.model_id,
@@ -208,6 +252,10 @@ def main() -> None:
                 for k, v in summary(one["gold"], one["pred"], one["words"]).items()
                 if k in ("n", "n_per_class", "macro_recall", "recall", "by_length")
             }
+            | {
+                "macro_recall_95_interval_over_threads": thread_interval(one["gold"], one["pred"], one["threads"]),
+                "thread_count": len(set(one["threads"])),
+            }
             for name, one in sets.items()
         },
         "threads": args.threads,
@@ -217,10 +265,14 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     for name, one in result["sets"].items():
-        print(f"  {name}: {one['n']} comments ({one['label_source']}), macro recall {one['macro_recall']:.3f}")
+        print(
+            f"  {name}: {one['n']} comments from {one['thread_count']} threads ({one['label_source']}), "
+            f"macro recall {one['macro_recall']:.3f}, 95 % interval {one['macro_recall_95_interval_over_threads']}"
+        )
     print(
         f"{result['model_id']} on {overall['n']} English long comments ({len(sets)} sets): "
-        f"macro recall {overall['macro_recall']:.3f} (target {TARGET_MACRO_RECALL}), "
+        f"macro recall {overall['macro_recall']:.3f} (target {TARGET_MACRO_RECALL}; 95 % interval over threads "
+        f"{overall['macro_recall_95_interval_over_threads']}), "
         f"recall {overall['recall']}, accuracy {overall['accuracy']}"
     )
     print("confusion (gold rows, predicted columns):", json.dumps(overall["confusion_gold_rows_predicted_columns"]))

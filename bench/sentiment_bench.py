@@ -177,8 +177,10 @@ def long_comments(args: argparse.Namespace) -> dict:
     cmd = [sys.executable, str(LONG_COMMENTS_BENCH), "--model", args.model, "--threads", str(args.threads)]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     full = json.loads(LONG_COMMENTS_RESULT.read_text())
-    keep = ("model_id", "n", "macro_recall", "recall", "accuracy", "by_length", "texts_windowed", "data_sha256")
-    per_set = {name: {k: one[k] for k in ("n", "macro_recall", "recall")} for name, one in full["sets"].items()}
+    keep = ("model_id", "n", "macro_recall", "macro_recall_95_interval_over_threads", "recall", "accuracy")
+    keep += ("by_length", "texts_windowed", "data_sha256")
+    per_set_keys = ("n", "label_source", "macro_recall", "macro_recall_95_interval_over_threads", "recall")
+    per_set = {name: {k: one[k] for k in per_set_keys} for name, one in full["sets"].items()}
     return {k: full[k] for k in keep} | {"sets": per_set, "details": str(LONG_COMMENTS_RESULT.relative_to(REPO_ROOT))}
 
 

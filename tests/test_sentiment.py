@@ -473,12 +473,16 @@ def test_adding_a_long_form_file_keeps_the_earlier_files_holdout(tmp_path: Path)
     repos = {t.split(" from ")[1].rstrip(".").replace(" ", "") for t in added}  # decode spaces "b6 / blog"
     counts = {f"b{i}/blog": 2 + i % 3 for i in range(9)}
     assert len(added) == sum(counts[r] for r in repos)  # whole repositories of the second file
+    # a repository in two files could be held out in one and trained on in the other: refused
+    again = write("again.tsv", {"a3/blog": 2, "c0/blog": 2})
+    with pytest.raises(ValueError, match=r"again\.tsv: repositories \['a3/blog'\]"):
+        held_texts([first, again])
 
 
 def test_a_saved_checkpoint_given_to_distill_from_is_scored_as_a_member(tmp_path: Path) -> None:
     """``--distill-from`` a saved checkpoint (the packaged short-window reader): it is exported as the students'
     base, scored on the same holdout rows as they are (its logits are those of the checkpoint itself) and can be
-    chosen as a reader; the pair written from it points at the checkpoint, never a copy under the run."""
+    chosen as a reader, its ``saved`` being the checkpoint itself (which the run only reads)."""
     from trustpulse.sentiment.checkpoint import export_as_base, load_classifier
     from trustpulse.sentiment.train import choose_readers, six_layer_logits, source_member
 
@@ -493,7 +497,8 @@ def test_a_saved_checkpoint_given_to_distill_from_is_scored_as_a_member(tmp_path
         "y": np.array([2, 0, 1, 1]),
         "holdout": np.array([0, 1, 2]),
         "airline_holdout": np.array([3]),
-        "longform_holdout": {"rows": np.array([1, 2]), "owner": [0, 0], "weight": [5.0, 5.0], "y": np.array([0])},
+        # one held comment, labelled positive, whose two windows are rows 1 and 2 (the source reads neither so)
+        "longform_holdout": {"rows": np.array([1, 2]), "owner": [0, 0], "weight": [5.0, 5.0], "y": np.array([2])},
     }
     base = export_as_base(source, base_model_dir(), tmp_path / "as-base")
     member = source_member(source, base, six_layer_logits(base, data, "cpu"), data, "cpu")
@@ -503,9 +508,13 @@ def test_a_saved_checkpoint_given_to_distill_from_is_scored_as_a_member(tmp_path
     np.testing.assert_allclose(member["holdout"][1], expected[0], atol=0.05)  # fp16 export
     np.testing.assert_allclose(member["longform_holdout"][0], expected[0], atol=0.05)
     assert member["holdout"].argmax(1).tolist() == [2, 0, 1] and member["dev"].shape == (2, 3)
-    worse = {"name": "student3", "holdout": member["holdout"][:, ::-1].copy(), "longform_holdout": None}
-    short, _ = choose_readers([member, worse], data)
-    assert short is member
+    student = {
+        "name": "student3",
+        "holdout": member["holdout"][:, ::-1].copy(),  # reads the tweets wrong
+        "longform_holdout": np.array([[0.0, 0.0, 3.0], [0.0, 0.0, 3.0]], dtype=np.float32),  # reads the comment right
+    }
+    short, long_ = choose_readers([member, student], data)
+    assert short is member and long_ is student
 
 
 def test_long_form_training_files_are_kept_apart_from_the_dev_sets() -> None:
@@ -536,8 +545,8 @@ def test_long_form_training_files_are_kept_apart_from_the_dev_sets() -> None:
     assert not set(origins) & (repos["comments.tsv"] | repos["threads.tsv"] | {"eklausme/saaze-lemire"})
     assert not repos["comments.tsv"] & repos["threads.tsv"]
     every_dev = dev_shingles["comments.tsv"] | dev_shingles["threads.tsv"]
-    assert [t[:60] for t in map(norm, texts) if shingles(t, 20) & every_dev] == []
-    assert [r["id"] for r in dev["threads.tsv"] if shingles(norm(r["text"]), 20) & dev_shingles["comments.tsv"]] == []
+    assert [t[:60] for t in map(norm, texts) if shingles(t, 1) & every_dev] == []
+    assert [r["id"] for r in dev["threads.tsv"] if shingles(norm(r["text"]), 1) & dev_shingles["comments.tsv"]] == []
 
 
 def test_class_bias_keeps_every_class_above_the_floor_when_it_can() -> None:
@@ -588,6 +597,36 @@ def test_long_comment_bench_reads_line_breaks_as_line_breaks(tmp_path: Path) -> 
     assert read_long_form([path])[0] == ["Great post!\nBut one thing bugs me."]
     dev = bench.read_comments(REPO / "bench" / "data" / "long_comments" / "comments.tsv")["text"].to_list()
     assert not any("\\n" in t for t in dev) and sum("\n" in t for t in dev) > 100
+
+
+def test_long_comment_bench_resamples_whole_threads() -> None:
+    """The bench's interval resamples threads (a comment's source without its locator), not comments: a set whose
+    two threads are read perfectly and wholly wrong spans from 0 to 1; one read perfectly has no width."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("long_comments_bench", REPO / "bench" / "long_comments_bench.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert (
+        bench.thread_of("shared/seeds/002_b9bd.txt lines 206-206 (comment, first copy)") == "shared/seeds/002_b9bd.txt"
+    )
+    assert (
+        bench.thread_of("github x/blog @ 7ec2 content/2012/a.md #comment-55328")
+        == "github x/blog @ 7ec2 content/2012/a.md"
+    )
+    assert bench.thread_of("Joyuri1022/JohnLewisComment:youtube_comments.csv @Zorin9") == (
+        "Joyuri1022/JohnLewisComment:youtube_comments.csv"
+    )
+    assert (
+        bench.thread_of("mrtzh/m.github.io:_posts/nips.markdown@ff558ef #5765")
+        == "mrtzh/m.github.io:_posts/nips.markdown@ff558ef"
+    )
+    gold = ["negative", "neutral", "positive"] * 2
+    assert bench.thread_interval(gold, gold, ["a"] * 3 + ["b"] * 3) == [1.0, 1.0]
+    wrong = ["neutral", "positive", "negative"]
+    low, high = bench.thread_interval(gold, gold[:3] + wrong, ["a"] * 3 + ["b"] * 3)
+    assert (low, high) == (0.0, 1.0)
 
 
 # ------------------------------------------------------------------------------ checkpoints

@@ -324,6 +324,7 @@ def append_long_form(
     texts: list[str] = []
     labels: list[int] = []
     held: list[int] = []
+    seen_origins: list[str] = []  # a repository in two files could be held out in one and trained on in the other
     for path in args.long_form:
         file_texts, file_labels, origins = read_long_form([path])
         if args.limit:
@@ -336,6 +337,10 @@ def append_long_form(
             file_held = origin_holdout(origins, LONG_FORM_HOLDOUT_FRACTION, rng)
         else:
             file_held = stratified_split(np.array(file_labels, dtype=np.int64), LONG_FORM_HOLDOUT_FRACTION, rng)[1]
+        shared = set(origins) & set(seen_origins) - {""}
+        if len(set(origins)) < len(origins) and shared:
+            raise ValueError(f"{path}: repositories {sorted(shared)[:3]} are also in an earlier --long-form file")
+        seen_origins.extend(origins)
         held.extend(len(texts) + k for k in file_held)
         texts.extend(file_texts)
         labels.extend(file_labels)
@@ -853,7 +858,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.distill_from is not None and args.member is None and (args.distill_from / "classifier.json").is_file():
         from trustpulse.sentiment.model import verify_base
 
-        source_checkpoint = args.distill_from
+        source_checkpoint = args.distill_from.resolve()
+        if source_checkpoint.is_relative_to(args.out.resolve()):
+            # OUT/selected is replaced at the end of the run: the source would be deleted with it
+            raise SystemExit(f"--distill-from {args.distill_from} is inside --out {args.out}: copy it elsewhere first")
         args.distill_from = export_as_base(source_checkpoint, verify_base(), args.out / "work" / "distill-source")
     if args.distill_from is not None:
         args.base = args.distill_from
@@ -886,7 +894,8 @@ def main(argv: list[str] | None = None) -> int:
             "holdout": len(data["holdout"]),
             "airline_holdout": len(data["airline_holdout"]),
         },
-        "hyperparameters": {k: _jsonable(v) for k, v in vars(args).items() if k != "member"},
+        "hyperparameters": {k: _jsonable(v) for k, v in vars(args).items() if k != "member"}
+        | ({"distill_from": str(source_checkpoint)} if source_checkpoint is not None else {}),
         "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else args.device,
         "torch": torch.__version__,
         "command": "python -m trustpulse.sentiment.train " + " ".join(sys.argv[1:] if argv is None else argv),
@@ -922,6 +931,8 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copytree(long_["saved"], args.out / "selected")
     if short is not long_:
         attach_short_windows(args.out / "selected", Path(short["saved"]))
+    selected_record = {**summary, "this": long_["name"]}
+    (args.out / "selected" / "training.json").write_text(json.dumps(selected_record, indent=2) + "\n")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     sources = [summary["distill_source"]] if "distill_source" in summary else []
     for entry in [*summary.get("teachers", []), *summary.get("distilled", []), *sources, *summary["compressed"]]:
