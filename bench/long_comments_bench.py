@@ -182,20 +182,17 @@ def score_set(path: Path, model: SentimentModel) -> dict:
             "rows_not_english_not_scored": df.height - en.height,
             "pass_agreement": pass_agreement(df),
             # the same predictions against pass 1 alone, and on the texts whose final label is pass 1's
-            "macro_recall_pass1_labels": round(macro_recall(*label_indices(pass1, pred))[0], 4),
-            "macro_recall_where_final_is_pass1": round(
-                macro_recall(*label_indices([gold[i] for i in agreed], [pred[i] for i in agreed]))[0], 4
-            ),
+            "macro_recall_pass1_labels": metrics(pass1, pred)["macro_recall"],
+            "macro_recall_where_final_is_pass1": metrics([gold[i] for i in agreed], [pred[i] for i in agreed])[
+                "macro_recall"
+            ],
         },
     }
 
 
-def label_indices(gold: list[str], pred: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    return np.array([LABELS.index(g) for g in gold]), np.array([LABELS.index(p) for p in pred])
-
-
-def summary(gold: list[str], pred: list[str], words: list[int]) -> dict:
-    """Macro recall and the rest on these texts, and the same split at ``LONG_WORDS`` words."""
+def summary(gold: list[str], pred: list[str], words: list[int], threads: list[str]) -> dict:
+    """Macro recall and the rest on these texts, its interval over their threads, and the same split at
+    ``LONG_WORDS`` words."""
     by_length = {}
     for name, keep in (
         (f"under_{LONG_WORDS}_words", [w < LONG_WORDS for w in words]),
@@ -207,7 +204,13 @@ def summary(gold: list[str], pred: list[str], words: list[int]) -> dict:
             for k, v in metrics([gold[i] for i in sel], [pred[i] for i in sel]).items()
             if k in ("n", "n_per_class", "macro_recall", "recall")
         }
-    return {**metrics(gold, pred), "by_length": by_length, "words_median": float(np.median(words))}
+    return {
+        **metrics(gold, pred),
+        "macro_recall_95_interval_over_threads": thread_interval(gold, pred, threads),
+        "thread_count": len(set(threads)),
+        "by_length": by_length,
+        "words_median": float(np.median(words)),
+    }
 
 
 def main() -> None:
@@ -230,10 +233,7 @@ def main() -> None:
     words = [w for one in sets.values() for w in one["words"]]
     windows = np.concatenate([one["windows"] for one in sets.values()])
     threads = [f"{name}:{t}" for name, one in sets.items() for t in one["threads"]]
-    overall = summary(gold, pred, words) | {
-        "macro_recall_95_interval_over_threads": thread_interval(gold, pred, threads),
-        "thread_count": len(set(threads)),
-    }
+    overall = summary(gold, pred, words, threads)
     result = {
         **git_commit(),
         "model_id": model.model_id,
@@ -249,12 +249,8 @@ def main() -> None:
             name: one["record"]
             | {
                 k: v
-                for k, v in summary(one["gold"], one["pred"], one["words"]).items()
-                if k in ("n", "n_per_class", "macro_recall", "recall", "by_length")
-            }
-            | {
-                "macro_recall_95_interval_over_threads": thread_interval(one["gold"], one["pred"], one["threads"]),
-                "thread_count": len(set(one["threads"])),
+                for k, v in summary(one["gold"], one["pred"], one["words"], one["threads"]).items()
+                if k not in ("accuracy", "confusion_gold_rows_predicted_columns", "words_median")
             }
             for name, one in sets.items()
         },

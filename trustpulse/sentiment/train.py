@@ -337,8 +337,8 @@ def append_long_form(
             file_held = origin_holdout(origins, LONG_FORM_HOLDOUT_FRACTION, rng)
         else:
             file_held = stratified_split(np.array(file_labels, dtype=np.int64), LONG_FORM_HOLDOUT_FRACTION, rng)[1]
-        shared = set(origins) & set(seen_origins) - {""}
-        if len(set(origins)) < len(origins) and shared:
+        shared = set(origins) & set(seen_origins)
+        if shared:
             raise ValueError(f"{path}: repositories {sorted(shared)[:3]} are also in an earlier --long-form file")
         seen_origins.extend(origins)
         held.extend(len(texts) + k for k in file_held)
