@@ -501,7 +501,8 @@ def test_a_saved_checkpoint_given_to_distill_from_is_scored_as_a_member(tmp_path
         "longform_holdout": {"rows": np.array([1, 2]), "owner": [0, 0], "weight": [5.0, 5.0], "y": np.array([2])},
     }
     base = export_as_base(source, base_model_dir(), tmp_path / "as-base")
-    member = source_member(source, base, six_layer_logits(base, data, "cpu"), data, "cpu")
+    logits, dev = six_layer_logits(base, [data["ids"], data["dev_ids"]], data["pad_id"], "cpu")
+    member = source_member(source, logits, dev, data)
     with torch.no_grad():
         expected = load_classifier(source, base_model_dir())(input_ids=torch.tensor([ids[1]])).logits.numpy()
     assert member["saved"] == str(source) and member["source"] and member["name"] == "distill-source:short_windows"

@@ -324,7 +324,7 @@ def append_long_form(
     texts: list[str] = []
     labels: list[int] = []
     held: list[int] = []
-    seen_origins: list[str] = []  # a repository in two files could be held out in one and trained on in the other
+    seen_origins: set[str] = set()  # a repository in two files could be held out in one and trained on in the other
     for path in args.long_form:
         file_texts, file_labels, origins = read_long_form([path])
         if args.limit:
@@ -337,10 +337,10 @@ def append_long_form(
             file_held = origin_holdout(origins, LONG_FORM_HOLDOUT_FRACTION, rng)
         else:
             file_held = stratified_split(np.array(file_labels, dtype=np.int64), LONG_FORM_HOLDOUT_FRACTION, rng)[1]
-        shared = set(origins) & set(seen_origins)
+        shared = seen_origins.intersection(origins)
         if shared:
             raise ValueError(f"{path}: repositories {sorted(shared)[:3]} are also in an earlier --long-form file")
-        seen_origins.extend(origins)
+        seen_origins.update(origins)
         held.extend(len(texts) + k for k in file_held)
         texts.extend(file_texts)
         labels.extend(file_labels)
@@ -692,21 +692,17 @@ def student_specs(
     return specs
 
 
-def six_layer_logits(teacher_base: Path, data: dict[str, Any], device: str) -> np.ndarray:
-    """A 6-layer classifier exported with ``export_as_base``: its logits on every row (their softmax is the soft
-    labels of ``--distill-from``)."""
+def six_layer_logits(teacher_base: Path, id_lists: list[list[list[int]]], pad_id: int, device: str) -> list[np.ndarray]:
+    """A 6-layer classifier exported with ``export_as_base``, loaded once: its logits on each list of token ids
+    (on every row, their softmax is the soft labels of ``--distill-from``)."""
     model = build_classifier(teacher_base, evenly_spaced_layers(6)).to(device)
-    return predict_logits(model, data["ids"], data["pad_id"], device)
+    return [predict_logits(model, ids, pad_id, device) for ids in id_lists]
 
 
-def source_member(
-    checkpoint: Path, teacher_base: Path, logits: np.ndarray, data: dict[str, Any], device: str
-) -> dict[str, Any]:
-    """The checkpoint given to ``--distill-from`` as a member of the run, from its ``logits`` on every row: scored
-    on the same holdouts as the students, so that ``choose_readers`` can keep it as a reader (the 6-layer student
-    reads tweets best)."""
-    model = build_classifier(teacher_base, evenly_spaced_layers(6)).to(device)
-    dev = predict_logits(model, data["dev_ids"], data["pad_id"], device)
+def source_member(checkpoint: Path, logits: np.ndarray, dev: np.ndarray, data: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint given to ``--distill-from`` as a member of the run, from its ``logits`` on every row and on
+    the dev split: scored on the same holdouts as the students, so that ``choose_readers`` can keep it as a reader
+    (the 6-layer student reads tweets best)."""
     group = data.get("longform_holdout")
     return {
         "name": f"distill-source:{checkpoint.name}",
@@ -903,9 +899,10 @@ def main(argv: list[str] | None = None) -> int:
     teacher_base, distilled = args.distill_from, []
     if teacher_base is None:
         teacher_base, distilled = distill_six_layers(args, data, work, summary)
-    teacher_logits = six_layer_logits(teacher_base, data, args.device)
+    wanted = [data["ids"], data["dev_ids"]] if source_checkpoint is not None else [data["ids"]]
+    teacher_logits, *dev_logits = six_layer_logits(teacher_base, wanted, data["pad_id"], args.device)
     if source_checkpoint is not None:
-        distilled = [source_member(source_checkpoint, teacher_base, teacher_logits, data, args.device)]
+        distilled = [source_member(source_checkpoint, teacher_logits, dev_logits[0], data)]
         summary["distill_source"] = report(distilled[0]["name"], distilled[0], data)
     compressed = run_members(
         student_specs(
